@@ -1,0 +1,64 @@
+import { parseArgs } from 'node:util'
+import type { LevelWithSilent } from 'pino'
+
+export interface DriverFlags {
+  endpoint: string
+  driverName: string
+  nodeId: string | undefined
+  controller: boolean
+  node: boolean
+  configPath: string | undefined
+  logLevel: LevelWithSilent
+  defaultTimeoutMs: number
+}
+
+export const DEFAULT_DRIVER_NAME = 'rbd.csi.rbd-csi.dev'
+
+// GetPluginInfo's name rule from the CSI spec (checked by csi-sanity).
+const DRIVER_NAME = /^[a-zA-Z][A-Za-z0-9-._]{0,61}[a-zA-Z]$/
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+export const USAGE = `usage: driver/main.ts [options]
+  --endpoint unix:///csi/csi.sock  where to serve CSI gRPC
+  --drivername NAME                CSI driver name (default ${DEFAULT_DRIVER_NAME})
+  --nodeid ID                      this node's id (required with --node)
+  --controller                     serve the Controller service
+  --node                           serve the Node service
+  --config FILE                    clusterID → monitors JSON (ceph-csi config.json shape)
+  --log-level LEVEL                ${LOG_LEVELS.join('|')} (default info)
+  --default-timeout SECONDS        per-call deadline when the caller sets none (default 120)`
+
+export function parseDriverFlags(argv: string[]): DriverFlags {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      endpoint: { type: 'string', default: 'unix:///csi/csi.sock' },
+      drivername: { type: 'string', default: DEFAULT_DRIVER_NAME },
+      nodeid: { type: 'string' },
+      controller: { type: 'boolean', default: false },
+      node: { type: 'boolean', default: false },
+      config: { type: 'string' },
+      'log-level': { type: 'string', default: 'info' },
+      'default-timeout': { type: 'string', default: '120' },
+    },
+  })
+  if (!DRIVER_NAME.test(values.drivername)) {
+    throw new Error(`--drivername ${JSON.stringify(values.drivername)} must be ≤63 characters of [A-Za-z0-9-._], starting and ending with a letter`)
+  }
+  if (!LOG_LEVELS.includes(values['log-level'])) throw new Error(`--log-level must be one of ${LOG_LEVELS.join(', ')}`)
+  if (values.node && !values.nodeid) throw new Error('--nodeid is required with --node')
+  if ((values.controller || values.node) && !values.config) throw new Error('--config is required with --controller or --node')
+  const timeoutSeconds = Number(values['default-timeout'])
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new Error('--default-timeout must be a positive number of seconds')
+  return {
+    endpoint: values.endpoint,
+    driverName: values.drivername,
+    nodeId: values.nodeid,
+    controller: values.controller,
+    node: values.node,
+    configPath: values.config,
+    logLevel: values['log-level'] as LevelWithSilent,
+    defaultTimeoutMs: timeoutSeconds * 1000,
+  }
+}
