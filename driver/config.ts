@@ -1,18 +1,21 @@
 // The clusterID → monitors file, in the shape of ceph-csi's config.json so a
 // user's existing ConfigMap moves over. Our additions are optional per entry:
 // `userID` + `userKeyFile`, the driver's own credentials for that cluster
-// (used by Probe, node registration, and requests that carry no secrets).
+// (used by Probe, node registration, and requests that carry no secrets),
+// and `registryPool` (default "rbd") for rbd-csi's own small RADOS objects.
 import { readFile } from 'node:fs/promises'
 
 export interface ClusterConfig {
   clusterID: string
   monitors: string[]
   radosNamespace: string
+  /** Pool for rbd-csi's own small RADOS objects (the node registry). */
+  registryPool: string
   credentials?: { userID: string; keyFile: string }
 }
 
 const CLUSTER_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,35}$/
-const CEPH_USER = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
+const CEPH_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/
 
 function fail(where: string, problem: string): never {
   throw new Error(`config ${where}: ${problem}`)
@@ -45,8 +48,10 @@ export function parseClusterConfig(json: unknown): ClusterConfig[] {
     const userID = stringField(entry, where, 'userID')
     const keyFile = stringField(entry, where, 'userKeyFile')
     if ((userID === undefined) !== (keyFile === undefined)) fail(where, 'userID and userKeyFile go together')
-    if (userID !== undefined && !CEPH_USER.test(userID)) fail(where, `userID ${JSON.stringify(userID)} is not a valid Ceph user name`)
-    const cluster: ClusterConfig = { clusterID, monitors: monitors as string[], radosNamespace }
+    if (userID !== undefined && !CEPH_NAME.test(userID)) fail(where, `userID ${JSON.stringify(userID)} is not a valid Ceph user name`)
+    const registryPool = stringField(entry, where, 'registryPool') ?? 'rbd'
+    if (!CEPH_NAME.test(registryPool)) fail(where, `registryPool ${JSON.stringify(registryPool)} is not a valid pool name`)
+    const cluster: ClusterConfig = { clusterID, monitors: monitors as string[], radosNamespace, registryPool }
     if (userID !== undefined && keyFile !== undefined) cluster.credentials = { userID, keyFile }
     return cluster
   })

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { LevelWithSilent } from 'pino'
+import { MOUNTERS, type Mounter } from './controller/parameters.ts'
 
 export interface DriverFlags {
   endpoint: string
@@ -10,6 +11,8 @@ export interface DriverFlags {
   configPath: string | undefined
   logLevel: LevelWithSilent
   defaultTimeoutMs: number
+  defaultMounter: Mounter
+  maxVolumesPerNode: number
 }
 
 export const DEFAULT_DRIVER_NAME = 'rbd.csi.rbd-csi.dev'
@@ -26,7 +29,9 @@ export const USAGE = `usage: driver/main.ts [options]
   --node                           serve the Node service
   --config FILE                    clusterID → monitors JSON (ceph-csi config.json shape)
   --log-level LEVEL                ${LOG_LEVELS.join('|')} (default info)
-  --default-timeout SECONDS        per-call deadline when the caller sets none (default 120)`
+  --default-timeout SECONDS        per-call deadline when the caller sets none (default 120)
+  --default-mounter NAME           ${MOUNTERS.join('|')}, when a StorageClass names none (default krbd)
+  --max-volumes-per-node N         reported by NodeGetInfo (default 0: no limit)`
 
 export function parseDriverFlags(argv: string[]): DriverFlags {
   const { values } = parseArgs({
@@ -41,6 +46,8 @@ export function parseDriverFlags(argv: string[]): DriverFlags {
       config: { type: 'string' },
       'log-level': { type: 'string', default: 'info' },
       'default-timeout': { type: 'string', default: '120' },
+      'default-mounter': { type: 'string', default: 'krbd' },
+      'max-volumes-per-node': { type: 'string', default: '0' },
     },
   })
   if (!DRIVER_NAME.test(values.drivername)) {
@@ -51,6 +58,9 @@ export function parseDriverFlags(argv: string[]): DriverFlags {
   if ((values.controller || values.node) && !values.config) throw new Error('--config is required with --controller or --node')
   const timeoutSeconds = Number(values['default-timeout'])
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new Error('--default-timeout must be a positive number of seconds')
+  if (!(MOUNTERS as readonly string[]).includes(values['default-mounter'])) throw new Error(`--default-mounter must be one of ${MOUNTERS.join(', ')}`)
+  const maxVolumes = Number(values['max-volumes-per-node'])
+  if (!Number.isSafeInteger(maxVolumes) || maxVolumes < 0) throw new Error('--max-volumes-per-node must be a whole number ≥ 0')
   return {
     endpoint: values.endpoint,
     driverName: values.drivername,
@@ -60,5 +70,7 @@ export function parseDriverFlags(argv: string[]): DriverFlags {
     configPath: values.config,
     logLevel: values['log-level'] as LevelWithSilent,
     defaultTimeoutMs: timeoutSeconds * 1000,
+    defaultMounter: values['default-mounter'] as Mounter,
+    maxVolumesPerNode: maxVolumes,
   }
 }

@@ -1,0 +1,62 @@
+// DeleteVolume. An image that snapshots or clones still depend on is not
+// removed but retained (marked deleted, hidden from every volume RPC) and
+// removed once its last dependant is gone.
+import type { Csi } from '../../proto/csi/index.ts'
+import { isCephError, type CallOptions, type CephAdapter, type ImageSpec } from '../ceph/index.ts'
+import { failedPrecondition } from '../errors.ts'
+import type { Registry } from '../registry.ts'
+import type { CallContext } from '../pipeline.ts'
+import { callOptions, type ControllerDeps } from './deps.ts'
+import { decodeVolumeId, encodeVolumeId } from './ids.ts'
+import { DELETED_KEY } from './records.ts'
+
+function ignoreNotFound(error: unknown): undefined {
+  if (isCephError(error, 'not-found')) return undefined
+  throw error
+}
+
+/** Removes a retained image once nothing depends on it any more; otherwise leaves it. */
+export async function releaseIfRetained(adapter: CephAdapter, registry: Registry, clusterID: string, image: ImageSpec, call: CallOptions): Promise<void> {
+  const deleted = await adapter.getImageMetadata(image, DELETED_KEY, call).catch(ignoreNotFound)
+  if (deleted === undefined) return
+  const removed = await adapter.removeImage(image, call).then(
+    () => true,
+    (error: unknown) => {
+      if (isCephError(error, 'busy')) return false
+      if (isCephError(error, 'not-found')) return true
+      throw error
+    },
+  )
+  if (removed) await registry.release(adapter, encodeVolumeId({ clusterID, pool: image.pool, namespace: image.namespace ?? '', image: image.image }), call)
+}
+
+export async function deleteVolume(deps: ControllerDeps, request: Csi.DeleteVolumeRequest__Output, context: CallContext): Promise<Csi.DeleteVolumeResponse> {
+  const ref = decodeVolumeId(request.volume_id)
+  if (!ref || !deps.clusters.has(ref.clusterID)) return {}
+  const call = callOptions(deps, context)
+  const adapter = await deps.clusters.adapter(ref.clusterID, request.secrets)
+  const registry = deps.clusters.registry(ref.clusterID)
+  const image: ImageSpec = { pool: ref.pool, namespace: ref.namespace, image: ref.image }
+
+  const info = await adapter.imageInfo(image, call).catch(ignoreNotFound)
+  if (!info) return {}
+  try {
+    await adapter.removeImage(image, call)
+  } catch (error) {
+    if (isCephError(error, 'not-found')) return {}
+    if (!isCephError(error, 'busy')) throw error
+    if (error.reason === 'has-watchers') {
+      const { watchers } = await adapter.imageStatus(image, call)
+      const holders = watchers.map((watcher) => watcher.address).join(', ') || 'a client that just left'
+      throw failedPrecondition(`volume ${request.volume_id} is still in use (mapped by ${holders})`)
+    }
+    await adapter.setImageMetadata(image, DELETED_KEY, new Date().toISOString(), call)
+    await registry.retain(adapter, request.volume_id, call)
+    return {}
+  }
+  if (info.parent) {
+    const parent = { pool: info.parent.pool, namespace: info.parent.namespace, image: info.parent.image }
+    await releaseIfRetained(adapter, registry, ref.clusterID, parent, call)
+  }
+  return {}
+}
