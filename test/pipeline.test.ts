@@ -53,7 +53,7 @@ t.teardown(() => server.stop())
 const clients = connectCsi(server.socketPath)
 t.teardown(() => clients.close())
 const deleteVolume = (request: Csi.DeleteVolumeRequest, timeoutMs?: number) =>
-  invoke(clients.controller, clients.controller.DeleteVolume, request, { timeoutMs })
+  invoke(clients.controller, 'DeleteVolume', request, { timeoutMs })
 
 async function codeOf(promise: Promise<unknown>): Promise<{ code: number; details: string }> {
   try {

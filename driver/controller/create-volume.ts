@@ -10,7 +10,7 @@ import { sizeFitsRange, sizeForRange } from './capacity.ts'
 import { callOptions, type ControllerDeps } from './deps.ts'
 import { derivedName, encodeVolumeId, MAX_ID_LENGTH, type VolumeRef } from './ids.ts'
 import { parseVolumeOptions, type VolumeOptions } from './parameters.ts'
-import { DELETED_KEY, parseRecord, REQUEST_KEY, type VolumeRecord } from './records.ts'
+import { DELETED_KEY, parseRecord, PUBLISHED_PREFIX, REQUEST_KEY, type VolumeRecord } from './records.ts'
 import { resolveSource, type ResolvedSource } from './sources.ts'
 import { volumeContext } from './volume-context.ts'
 
@@ -26,23 +26,39 @@ function sizeFor(range: Csi.CapacityRange__Output | null, source: ResolvedSource
   return Math.max(source.sizeBytes, Number(range?.required_bytes ?? 0) > 0 ? sizeForRange(range) : 0)
 }
 
-async function cloneFrom(adapter: CephAdapter, source: ResolvedSource, target: ImageSpec, options: VolumeOptions, name: string, call: CallOptions) {
+/** Resolves to false when the target already existed (a retry). */
+async function cloneFrom(adapter: CephAdapter, source: ResolvedSource, target: ImageSpec, options: VolumeOptions, name: string, call: CallOptions): Promise<boolean> {
   const layout = { features: options.imageFeatures, ...(options.dataPool ? { dataPool: options.dataPool } : {}) }
-  if (source.snapshot) {
-    await adapter.cloneImage(source.snapshot, target, layout, call)
-    return
-  }
+  if (source.snapshot) return created(adapter.cloneImage(source.snapshot, target, layout, call))
   // A volume source is cloned through a snapshot named after the new volume, so
   // a retry reuses it; once the clone exists the snapshot is removed (clone v2
   // keeps it in the trash namespace for as long as the clone needs it).
   const snapshot = { ...source.image, snapshot: derivedName('csi-clone-', name) }
-  await adapter.createSnapshot(snapshot, call).catch((error: unknown) => {
-    if (!isCephError(error, 'already-exists')) throw error
-  })
-  await adapter.cloneImage(snapshot, target, layout, call)
+  await created(adapter.createSnapshot(snapshot, call))
+  const made = await created(adapter.cloneImage(snapshot, target, layout, call))
   await adapter.removeSnapshot(snapshot, call).catch((error: unknown) => {
     if (!isCephError(error, 'not-found')) throw error
   })
+  return made
+}
+
+/** True when the operation made its object, false when the object was already there. */
+async function created(operation: Promise<void>): Promise<boolean> {
+  try {
+    await operation
+    return true
+  } catch (error) {
+    if (isCephError(error, 'already-exists')) return false
+    throw error
+  }
+}
+
+/** A clone starts with a copy of its parent's metadata: our markers there describe the parent, not the clone. */
+async function dropInheritedMetadata(adapter: CephAdapter, image: ImageSpec, call: CallOptions): Promise<void> {
+  const metadata = await adapter.listImageMetadata(image, call)
+  for (const key of metadata.keys()) {
+    if (key === DELETED_KEY || key.startsWith(PUBLISHED_PREFIX)) await adapter.removeImageMetadata(image, key, call)
+  }
 }
 
 export async function createVolume(deps: ControllerDeps, request: Csi.CreateVolumeRequest__Output, context: CallContext): Promise<Csi.CreateVolumeResponse> {
@@ -70,23 +86,19 @@ export async function createVolume(deps: ControllerDeps, request: Csi.CreateVolu
     },
   })
 
-  let existed = false
-  try {
-    if (source) await cloneFrom(adapter, source, image, options, request.name, call)
-    else await adapter.createImage(image, { sizeBytes, features: options.imageFeatures, ...(options.dataPool ? { dataPool: options.dataPool } : {}) }, call)
-  } catch (error) {
-    if (!isCephError(error, 'already-exists')) throw error
-    existed = true
-  }
+  const existed = !(source
+    ? await cloneFrom(adapter, source, image, options, request.name, call)
+    : await created(adapter.createImage(image, { sizeBytes, features: options.imageFeatures, ...(options.dataPool ? { dataPool: options.dataPool } : {}) }, call)))
 
   let currentSize = source ? source.sizeBytes : sizeBytes
   if (existed) {
     const [info, metadata] = await Promise.all([adapter.imageInfo(image, call), adapter.listImageMetadata(image, call)])
     currentSize = info.sizeBytes
-    if (metadata.has(DELETED_KEY)) throw alreadyExists(`volume ${request.name} was deleted and is kept only for its snapshots; use a new name`)
     const record = parseRecord<VolumeRecord>(metadata.get(REQUEST_KEY))
-    if (record) {
-      if (record.name !== request.name) throw alreadyExists(`image ${ref.image} belongs to another volume (${record.name})`)
+    // The image name derives from the request name, so a record naming another
+    // volume was inherited from a clone's parent: this create has not finished.
+    if (record?.name === request.name) {
+      if (metadata.has(DELETED_KEY)) throw alreadyExists(`volume ${request.name} was deleted and is kept only for its snapshots; use a new name`)
       if ((record.source ?? '') !== (source?.id ?? '')) throw alreadyExists(`volume ${request.name} exists with another content source`)
       if (!sizeFitsRange(info.sizeBytes, request.capacity_range)) {
         throw alreadyExists(`volume ${request.name} exists with ${info.sizeBytes} bytes, outside the requested capacity range`)
@@ -99,6 +111,7 @@ export async function createVolume(deps: ControllerDeps, request: Csi.CreateVolu
   }
 
   // Finish: every step here is safe to repeat.
+  if (source) await dropInheritedMetadata(adapter, image, call)
   if (currentSize < sizeBytes) await adapter.resizeImage(image, sizeBytes, {}, call)
   let depth = source ? source.depth + 1 : 0
   if (depth > MAX_CLONE_DEPTH) {

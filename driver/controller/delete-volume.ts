@@ -15,10 +15,14 @@ function ignoreNotFound(error: unknown): undefined {
   throw error
 }
 
-/** Removes a retained image once nothing depends on it any more; otherwise leaves it. */
+/**
+ * Removes a retained image once nothing depends on it any more, then its own
+ * retained parent, and so on up the chain; an image still needed is left.
+ */
 export async function releaseIfRetained(adapter: CephAdapter, registry: Registry, clusterID: string, image: ImageSpec, call: CallOptions): Promise<void> {
   const deleted = await adapter.getImageMetadata(image, DELETED_KEY, call).catch(ignoreNotFound)
   if (deleted === undefined) return
+  const info = await adapter.imageInfo(image, call).catch(ignoreNotFound)
   const removed = await adapter.removeImage(image, call).then(
     () => true,
     (error: unknown) => {
@@ -27,7 +31,13 @@ export async function releaseIfRetained(adapter: CephAdapter, registry: Registry
       throw error
     },
   )
-  if (removed) await registry.release(adapter, encodeVolumeId({ clusterID, pool: image.pool, namespace: image.namespace ?? '', image: image.image }), call)
+  if (!removed) return
+  await registry.release(adapter, encodeVolumeId({ clusterID, pool: image.pool, namespace: image.namespace ?? '', image: image.image }), call)
+  if (info?.parent) await releaseIfRetained(adapter, registry, clusterID, parentImage(info.parent), call)
+}
+
+function parentImage(parent: { pool: string; namespace: string; image: string }): ImageSpec {
+  return { pool: parent.pool, namespace: parent.namespace, image: parent.image }
 }
 
 export async function deleteVolume(deps: ControllerDeps, request: Csi.DeleteVolumeRequest__Output, context: CallContext): Promise<Csi.DeleteVolumeResponse> {
@@ -54,9 +64,6 @@ export async function deleteVolume(deps: ControllerDeps, request: Csi.DeleteVolu
     await registry.retain(adapter, request.volume_id, call)
     return {}
   }
-  if (info.parent) {
-    const parent = { pool: info.parent.pool, namespace: info.parent.namespace, image: info.parent.image }
-    await releaseIfRetained(adapter, registry, ref.clusterID, parent, call)
-  }
+  if (info.parent) await releaseIfRetained(adapter, registry, ref.clusterID, parentImage(info.parent), call)
   return {}
 }

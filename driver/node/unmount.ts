@@ -1,15 +1,15 @@
 import { lstat, rmdir, unlink } from 'node:fs/promises'
-import { execa } from 'execa'
 import { failedPrecondition, internal } from '../errors.ts'
+import { lastLine, runCommand, type RunCommand } from './command.ts'
 import { mountAt } from './mountinfo.ts'
 
 /** Unmounts every mount stacked at `path`; nothing mounted is success. */
-export async function unmountAll(path: string, signal: AbortSignal): Promise<void> {
+export async function unmountAll(path: string, signal: AbortSignal, run: RunCommand = runCommand): Promise<void> {
   for (let depth = 0; (await mountAt(path)) !== undefined; depth++) {
     if (depth >= 16) throw internal(`${path} is still mounted after 16 unmounts`)
-    const result = await execa('umount', [path], { reject: false, cancelSignal: signal, forceKillAfterDelay: 1000 })
+    const result = await run('umount', [path], { signal })
     if (result.exitCode !== 0 && (await mountAt(path)) !== undefined) {
-      throw internal(`cannot unmount ${path}: ${result.stderr.split('\n')[0] ?? 'umount failed'}`)
+      throw internal(`cannot unmount ${path}: ${lastLine(result.stderr) || 'umount failed'}`)
     }
   }
 }

@@ -5,7 +5,10 @@ import type { IdentityClient } from './generated/csi/v1/Identity.ts'
 import type { ControllerClient } from './generated/csi/v1/Controller.ts'
 import type { NodeClient } from './generated/csi/v1/Node.ts'
 
-type UnaryMethod<Req, Res> = (request: Req, metadata: Metadata, options: CallOptions, callback: requestCallback<Res>) => ClientUnaryCall
+// Generated clients overload each method; the last overload, (argument, callback), carries both types.
+type RequestOf<M> = M extends (argument: infer Req, callback: requestCallback<infer _Res>) => ClientUnaryCall ? Req : never
+type ResponseOf<M> = M extends (argument: infer _Req, callback: requestCallback<infer Res>) => ClientUnaryCall ? Res : never
+type FullUnary = (request: unknown, metadata: Metadata, options: CallOptions, callback: requestCallback<unknown>) => ClientUnaryCall
 
 export interface CsiClients {
   identity: IdentityClient
@@ -29,19 +32,20 @@ export function connectCsi(endpoint: string): CsiClients {
   }
 }
 
-/** Calls one unary method with a deadline: `await invoke(clients.identity, clients.identity.GetPluginInfo, {})`. */
-export function invoke<Req, Res>(
-  client: Client,
-  method: UnaryMethod<Req, Res>,
-  request: Req,
+/** Calls one unary method with a deadline: `await invoke(clients.identity, 'GetPluginInfo', {})`. */
+export function invoke<C extends Client, K extends keyof C & string>(
+  client: C,
+  method: K,
+  request: RequestOf<C[K]>,
   options: { timeoutMs?: number; metadata?: Metadata } = {},
-): Promise<Res> {
+): Promise<ResponseOf<C[K]>> {
   const deadline = Date.now() + (options.timeoutMs ?? 30_000)
+  const call = client[method] as unknown as FullUnary
   return new Promise((resolve, reject) => {
-    method.call(client, request, options.metadata ?? new Metadata(), { deadline }, (error, response) => {
+    call.call(client, request, options.metadata ?? new Metadata(), { deadline }, (error, response) => {
       if (error) reject(error)
       else if (response === undefined) reject(new Error('empty response'))
-      else resolve(response)
+      else resolve(response as ResponseOf<C[K]>)
     })
   })
 }
