@@ -7,6 +7,8 @@ import type { Logger } from './log.ts'
 export interface CallContext {
   /** Aborted when the client's deadline passes or the client cancels. */
   signal: AbortSignal
+  /** When the call's deadline passes (epoch ms); child processes get what remains of it. */
+  deadline: number
   log: Logger
 }
 
@@ -59,6 +61,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const started = performance.now()
       const controller = new AbortController()
       const timeoutMs = remainingMs(call.getDeadline()) ?? options.defaultTimeoutMs
+      const deadline = Date.now() + timeoutMs
       const timer = setTimeout(() => controller.abort(new Error(`deadline of ${timeoutMs} ms exceeded`)), timeoutMs)
       call.on('cancelled', () => controller.abort(new Error('cancelled by the client')))
       log.info({ request: call.request }, 'request')
@@ -70,7 +73,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           if (value === undefined || value === null || value === '') throw invalidArgument(`${field} is required`)
         }
         release = acquire(method, rpcOptions.lockKeys?.(call.request) ?? [])
-        return handler(call.request, { signal: controller.signal, log })
+        return handler(call.request, { signal: controller.signal, deadline, log })
       }
 
       run().then(

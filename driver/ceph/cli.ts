@@ -5,14 +5,14 @@ import { connectionArgs } from './argv.ts'
 import { classifyFailure } from './classify.ts'
 import { CephError } from './errors.ts'
 import { validateConnection } from './names.ts'
-import { withPrivateFiles } from './private-files.ts'
+import { childFdPath, withPrivateDescriptors } from './private-files.ts'
 import type { CallOptions, CephCallEvent, CephCallObserver, CephConnection, CephTool } from './types.ts'
 
 export const DEFAULT_TIMEOUT_MS = 30_000
 /** How long a child gets to exit after SIGTERM before it is sent SIGKILL. */
 export const DEFAULT_KILL_GRACE_MS = 500
 
-/** An argument, or content the runner writes to a private 0600 file whose path becomes the argument. */
+/** An argument, or content handed to the child as a private unlinked file; its /dev/fd path becomes the argument. */
 export type CliArg = string | { readonly input: string | Uint8Array }
 
 export interface CliRequest {
@@ -34,7 +34,7 @@ export interface CephCliOptions {
   onCall?: CephCallObserver
   defaultTimeoutMs?: number
   killGraceMs?: number
-  /** Where the per-call 0700 directories holding the key file are made; defaults to the OS temp dir. */
+  /** Where the key file is briefly written (0700 dir, 0600 file, unlinked before the child starts); default: the OS temp dir. */
   privateDir?: string
   /** Paths of the CLIs, for tests; default `rbd` and `rados` from PATH. */
   binaries?: Partial<Record<CephTool, string>>
@@ -50,6 +50,11 @@ export function scrubSecret(text: string, secret: string): string {
 function abortedMessage(signal: AbortSignal | undefined): string {
   const reason: unknown = signal?.reason
   return reason instanceof Error && reason.name === 'TimeoutError' ? 'the deadline passed' : 'the call was cancelled'
+}
+
+/** execa hands a descriptor number straight to spawn(); its types only list the parent's fds 3–9. */
+function inheritedFds(fds: number[]): 3[] {
+  return fds as 3[]
 }
 
 function errorCode(error: unknown): string {
@@ -79,14 +84,14 @@ export function createCephCli(connection: CephConnection, options: CephCliOption
     const inputs = request.args.flatMap((arg) => (typeof arg === 'string' ? [] : [arg.input]))
     const started = performance.now()
 
-    const result = await withPrivateFiles(privateDir, connection.key, inputs, async (files) => {
-      let nextInput = 0
-      const args = request.args.map((arg) => (typeof arg === 'string' ? arg : files.inputs[nextInput++]!))
-      const argv = [...connectionArgs(connection, files.keyFile, timeoutMs), ...request.subcommand, ...args]
+    const { outcome, argv } = await withPrivateDescriptors(privateDir, [`${connection.key}\n`, ...inputs], async (fds) => {
+      let nextInput = 1
+      const args = request.args.map((arg) => (typeof arg === 'string' ? arg : childFdPath(nextInput++)))
+      const argv = [...connectionArgs(connection, childFdPath(0), timeoutMs), ...request.subcommand, ...args]
       const outcome = await execa(options.binaries?.[request.tool] ?? request.tool, argv, {
         reject: false,
         encoding: 'buffer',
-        stdin: 'ignore',
+        stdio: ['ignore', 'pipe', 'pipe', ...inheritedFds(fds)],
         stripFinalNewline: false,
         env: CHILD_ENV,
         timeout: Math.max(1, Math.round(timeoutMs - (performance.now() - started))),
@@ -99,7 +104,6 @@ export function createCephCli(connection: CephConnection, options: CephCliOption
       throw new CephError('unknown', `${request.action}: cannot prepare the key file (${errorCode(error)})`)
     })
 
-    const { outcome, argv } = result
     const stderr = scrubSecret(Buffer.from(outcome.stderr).toString('utf8'), connection.key)
     const stdout = outcome.failed ? scrubSecret(Buffer.from(outcome.stdout).toString('utf8'), connection.key) : ''
     const durationMs = Math.round(performance.now() - started)

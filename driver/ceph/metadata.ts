@@ -10,6 +10,8 @@ export async function listImageMetadata(run: RunCli, spec: ImageSpec, call?: Cal
   const action = `read metadata of image ${describeImage(spec)}`
   const args = [...rbdImageArgs(spec), '--format', 'json']
   const stdout = await run({ tool: 'rbd', subcommand: ['image-meta', 'list'], args, action }, call)
+  // An image with no metadata at all prints nothing, not `{}`.
+  if (stdout.every((byte) => byte === 0x20 || byte === 0x0a)) return new Map()
   return JsonReader.parse(stdout, action).stringMap()
 }
 

@@ -1,5 +1,51 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, open, rm, writeFile, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
+
+/** The first descriptor a child gets after stdin, stdout and stderr. */
+export const FIRST_EXTRA_FD = 3
+
+/** The path under which a child opens the extra descriptor it was given at `index`. */
+export function childFdPath(index: number): string {
+  return `/dev/fd/${FIRST_EXTRA_FD + index}`
+}
+
+/** Writes each content to a 0600 file in a fresh 0700 directory; the caller removes the directory. */
+async function writePrivateFiles(baseDir: string, contents: readonly (string | Uint8Array)[]): Promise<{ dir: string; paths: string[] }> {
+  const dir = await mkdtemp(join(baseDir, 'rbd-csi-'))
+  try {
+    const paths = contents.map((_, index) => join(dir, String(index)))
+    await Promise.all(contents.map((content, index) => writeFile(paths[index]!, content, { mode: 0o600, flag: 'wx' })))
+    return { dir, paths }
+  } catch (error) {
+    await rm(dir, { recursive: true, force: true })
+    throw error
+  }
+}
+
+/**
+ * Runs `use` with one open, read-only descriptor per content (e.g. the cephx key,
+ * then input files). The files are unlinked before `use` starts: a child reads them
+ * through inherited descriptors (`childFdPath`), so nothing is left on disk even if
+ * this process is killed while the child runs. This is what the rbd / rados runner uses.
+ */
+export async function withPrivateDescriptors<T>(
+  baseDir: string,
+  contents: readonly (string | Uint8Array)[],
+  use: (fds: number[]) => Promise<T>,
+): Promise<T> {
+  const handles: FileHandle[] = []
+  try {
+    const { dir, paths } = await writePrivateFiles(baseDir, contents)
+    try {
+      for (const path of paths) handles.push(await open(path, 'r'))
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+    return await use(handles.map((handle) => handle.fd))
+  } finally {
+    await Promise.all(handles.map((handle) => handle.close()))
+  }
+}
 
 export interface PrivateFiles {
   keyFile: string
@@ -8,8 +54,10 @@ export interface PrivateFiles {
 }
 
 /**
- * Runs `use` with the key (and any input files) written into a fresh 0700 directory,
- * each file 0600, and removes the directory afterwards whatever happens.
+ * Runs `use` with the key (and any inputs) in named 0600 files of a fresh 0700
+ * directory, removed when `use` settles. For tools that must open the key by a
+ * path of their own (e.g. daemons started elsewhere); a process killed meanwhile
+ * leaves the files behind, so prefer `withPrivateDescriptors` where a descriptor can be passed.
  */
 export async function withPrivateFiles<T>(
   baseDir: string,
@@ -17,13 +65,9 @@ export async function withPrivateFiles<T>(
   inputs: readonly (string | Uint8Array)[],
   use: (files: PrivateFiles) => Promise<T>,
 ): Promise<T> {
-  const dir = await mkdtemp(join(baseDir, 'rbd-csi-'))
+  const { dir, paths } = await writePrivateFiles(baseDir, [`${key}\n`, ...inputs])
   try {
-    const keyFile = join(dir, 'keyfile')
-    await writeFile(keyFile, `${key}\n`, { mode: 0o600, flag: 'wx' })
-    const paths = inputs.map((_, index) => join(dir, `input-${index}`))
-    await Promise.all(inputs.map((content, index) => writeFile(paths[index]!, content, { mode: 0o600, flag: 'wx' })))
-    return await use({ keyFile, inputs: paths })
+    return await use({ keyFile: paths[0]!, inputs: paths.slice(1) })
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

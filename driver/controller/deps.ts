@@ -10,6 +10,8 @@ export interface ControllerDeps {
   onCephCall?: CephCallObserver
 }
 
+/** The call's signal and what remains of its deadline, so a Ceph CLI gives up (naming the monitor) before it is killed. */
 export function callOptions(deps: ControllerDeps, context: CallContext): CallOptions {
-  return { signal: context.signal, ...(deps.onCephCall ? { onCall: deps.onCephCall } : {}) }
+  const timeoutMs = Math.max(1, context.deadline - Date.now())
+  return { signal: context.signal, timeoutMs, ...(deps.onCephCall ? { onCall: deps.onCephCall } : {}) }
 }
