@@ -1,5 +1,5 @@
 // Starts the real driver binary against a ceph-lab, the way a pod would.
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa, type ResultPromise } from 'execa'
@@ -26,14 +26,15 @@ export function labClusterConfig(lab: LabDescription): object[] {
   return [{ clusterID: lab.clusterID, monitors: lab.monitors, userID: lab.user, userKeyFile: lab.keyFile, registryPool: lab.pool }]
 }
 
-async function waitForSocket(path: string, child: ResultPromise, output: () => string): Promise<void> {
+/** Waits for the driver's own "serving" line: a stale socket file may exist before it. */
+async function waitUntilServing(path: string, child: ResultPromise, output: () => string): Promise<void> {
   const deadline = Date.now() + 30_000
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`driver exited with ${child.exitCode}:\n${output()}`)
-    if (await access(path).then(() => true, () => false)) return
+    if (output().includes(`serving CSI on unix://${path}`)) return
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  throw new Error(`driver did not create ${path} within 30 s:\n${output()}`)
+  throw new Error(`driver did not serve on ${path} within 30 s:\n${output()}`)
 }
 
 /** Starts `driver/main.ts` with the lab as its only cluster; stopped at teardown. */
@@ -52,7 +53,7 @@ export async function startDriver(t: Test, lab: LabDescription, flags: string[] 
     log += chunk.toString()
   })
   const output = () => log
-  await waitForSocket(socketPath, child, output)
+  await waitUntilServing(socketPath, child, output)
   const clients = connectCsi(socketPath)
   const end = async (signal: NodeJS.Signals) => {
     clients.close()
