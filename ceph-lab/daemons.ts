@@ -1,9 +1,8 @@
-import { open } from 'node:fs/promises'
 import { basename } from 'node:path'
-import { spawn } from 'node:child_process'
 import { CephLabError } from './errors.ts'
 import { daemonConsoleLog, type DaemonKind, type LabPaths } from './paths.ts'
 import { findProcessesWithArgument, terminateProcesses, type ProcessInfo } from './processes.ts'
+import { spawnDetached, type RunningProcess } from './spawn.ts'
 
 export const DAEMON_IDS: Record<DaemonKind, string> = { mon: 'a', mgr: 'x', osd: '0' }
 
@@ -13,39 +12,17 @@ export function daemonBinary(kind: DaemonKind): string {
   return `ceph-${kind}`
 }
 
-export interface RunningDaemon {
+export interface RunningDaemon extends RunningProcess {
   kind: DaemonKind
-  pid: number
-  /** Settles, with a one-line reason, if the daemon exits. */
-  exited: Promise<string>
 }
 
 /**
  * Start a daemon in the foreground of its own session, so it outlives this process
  * (the CLI leaves labs running) and is found again through /proc by its ceph.conf path.
- * Plain spawn rather than execa: the daemon's stdout and stderr go straight to a file
- * descriptor, which execa's types only allow for the numbers 3 to 9.
  */
 export async function spawnDaemon(paths: LabPaths, kind: DaemonKind): Promise<RunningDaemon> {
-  const consoleLog = await open(daemonConsoleLog(paths, kind), 'a')
-  try {
-    const child = spawn(daemonBinary(kind), ['-f', '--conf', paths.conf, '--id', DAEMON_IDS[kind]], {
-      detached: true,
-      stdio: ['ignore', consoleLog.fd, consoleLog.fd],
-    })
-    child.unref()
-    const exited = new Promise<string>((resolve) => {
-      child.once('error', (error) => resolve(`${daemonBinary(kind)} could not start: ${error.message}`))
-      child.once('exit', (code, signal) => {
-        const how = signal ? `signal ${signal}` : `exit code ${String(code)}`
-        resolve(`${daemonBinary(kind)} stopped (${how}); see ${daemonConsoleLog(paths, kind)}`)
-      })
-    })
-    if (child.pid === undefined) throw new CephLabError(await exited)
-    return { kind, pid: child.pid, exited }
-  } finally {
-    await consoleLog.close()
-  }
+  const args = ['-f', '--conf', paths.conf, '--id', DAEMON_IDS[kind]]
+  return { kind, ...(await spawnDetached(daemonBinary(kind), args, daemonConsoleLog(paths, kind), CephLabError)) }
 }
 
 export interface DaemonWatch {

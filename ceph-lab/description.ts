@@ -1,7 +1,7 @@
-import { readFile, rename, writeFile } from 'node:fs/promises'
 import type { ObjectStore } from './config.ts'
 import { CephLabError } from './errors.ts'
-import { labPaths, type DaemonKind, type LabPaths } from './paths.ts'
+import { readJsonFile, writeFileAtomically } from './files.ts'
+import { labPaths, type DaemonKind } from './paths.ts'
 import type { ProcessIdentity } from './processes.ts'
 
 /** What `lab.json` holds: everything a test or the driver needs to use the lab. */
@@ -29,12 +29,6 @@ export interface LabDescription {
   createdAt: string
 }
 
-async function writeFileAtomically(path: string, content: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`
-  await writeFile(temporary, content, { mode: 0o600 })
-  await rename(temporary, path)
-}
-
 export function writeLabDescription(description: LabDescription): Promise<void> {
   return writeFileAtomically(labPaths(description.dir).description, `${JSON.stringify(description, null, 2)}\n`)
 }
@@ -53,37 +47,7 @@ function isLabDescription(value: unknown): value is LabDescription {
 
 export async function readLabDescription(dir: string): Promise<LabDescription> {
   const path = labPaths(dir).description
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8'))
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message
-    throw new CephLabError(`cannot read ${path}: ${reason}`)
-  }
+  const parsed = await readJsonFile(path, CephLabError)
   if (!isLabDescription(parsed)) throw new CephLabError(`${path} is not a lab description`)
   return parsed
-}
-
-/**
- * `owner.json` is written as soon as the lab directory exists, before any daemon,
- * so a lab abandoned half-way through starting can still be reaped.
- */
-export function writeOwner(paths: LabPaths, owner: ProcessIdentity | null): Promise<void> {
-  return writeFileAtomically(paths.ownerFile, `${JSON.stringify({ owner })}\n`)
-}
-
-/** The recorded owner, `null` for a lab kept until stopped, `undefined` when no owner file is readable. */
-export async function readOwner(paths: LabPaths): Promise<ProcessIdentity | null | undefined> {
-  try {
-    const parsed = JSON.parse(await readFile(paths.ownerFile, 'utf8')) as { owner?: unknown }
-    const owner = parsed.owner
-    if (owner === null) return null
-    if (typeof owner === 'object' && owner !== null) {
-      const { pid, startTime } = owner as Record<string, unknown>
-      if (typeof pid === 'number' && typeof startTime === 'number') return { pid, startTime }
-    }
-    return undefined
-  } catch {
-    return undefined
-  }
 }

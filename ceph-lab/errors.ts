@@ -24,3 +24,6 @@ export function describeFailure(error: unknown): string {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
+
+/** The class a lab throws its failures as (CephLabError, KubeLabError), so a shared helper fails as the lab that called it. */
+export type LabErrorClass = new (message: string) => Error

@@ -1,6 +1,7 @@
 export { startLab, stopDaemon, startDaemon, labStatus, type StartLabOptions } from './lab.ts'
 export { stopLab, type LabReference } from './stop.ts'
-export { reapAbandonedLabs, stopAllLabs, listLabDirs } from './reaper.ts'
+export { reapAbandonedLabs, stopAllLabs } from './reaper.ts'
+export { listLabDirs } from './lab-dirs.ts'
 export { readLabDescription, type LabDescription } from './description.ts'
 export { ensureCephPackages, missingCephBinaries } from './packages.ts'
 export { defaultBaseDir, type DaemonKind } from './paths.ts'

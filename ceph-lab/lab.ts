@@ -1,62 +1,40 @@
 import { randomUUID } from 'node:crypto'
-import { mkdir, mkdtemp, readdir } from 'node:fs/promises'
-import { basename, join, resolve } from 'node:path'
+import { basename } from 'node:path'
 import { bootstrapCluster, LAB_USER, type Progress } from './bootstrap.ts'
 import type { ObjectStore } from './config.ts'
 import { findDaemonProcesses, spawnDaemon, stopAllLabProcesses, stopDaemonProcesses, watchDaemons } from './daemons.ts'
-import { readLabDescription, writeLabDescription, writeOwner, type LabDescription } from './description.ts'
+import { readLabDescription, writeLabDescription, type LabDescription } from './description.ts'
 import { CephLabError, messageOf } from './errors.ts'
+import { claimLabDir, type ClaimOptions } from './lab-dirs.ts'
 import { labLog } from './log.ts'
 import { ensureCephPackages } from './packages.ts'
 import { defaultBaseDir, labPaths, type DaemonKind, type LabPaths } from './paths.ts'
 import { pollUntil } from './poll.ts'
 import { findFreePort } from './ports.ts'
-import { currentProcessIdentity } from './processes.ts'
-import { reapAbandonedLabs } from './reaper.ts'
+import { CEPH_LAB } from './reaper.ts'
+import { startFailure } from './start-failure.ts'
 import { isPoolServingIo, LAB_POOL, readClusterState, readLabStatus, type LabStatus } from './status.ts'
 import { labDir, type LabReference } from './stop.ts'
 
 const DEFAULT_TIMEOUT_MS = 60_000
 const GIB = 1024 ** 3
 
-export interface StartLabOptions {
+/** `baseDir` defaults to `$TMPDIR or /tmp` + `/rbd-csi-labs`. */
+export interface StartLabOptions extends ClaimOptions {
   /** bluestore on a sparse file (default) or memstore (faster; data lives in the OSD's memory). */
   objectStore?: ObjectStore
-  /** Directory for this lab; it must be absent or empty. Default: a new directory under `baseDir`. */
-  dir?: string
-  /** Where labs are created and abandoned labs are reaped. Default: `$TMPDIR or /tmp` + `/rbd-csi-labs`. */
-  baseDir?: string
   /** How long to wait for the lab to become ready. */
   timeoutMs?: number
-  /** Record no owner, so the lab outlives this process and is never reaped (the CLI's `start`). */
-  keepRunning?: boolean
   /** Size of the bluestore file (sparse) or the memstore limit. Default 10 GiB. */
   capacityBytes?: number
-}
-
-async function claimDirectory(options: StartLabOptions, baseDir: string): Promise<string> {
-  if (!options.dir) return mkdtemp(join(baseDir, 'lab-'))
-  const dir = resolve(options.dir)
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  if ((await readdir(dir)).length > 0) throw new CephLabError(`${dir} is not empty; a lab needs a directory of its own`)
-  return dir
-}
-
-function seconds(ms: number): string {
-  return `${Math.round(ms / 100) / 10} s`
 }
 
 /** Starts a throwaway cluster (1 mon, 1 mgr, 1 OSD on 127.0.0.1, cephx) and returns once it is ready. */
 export async function startLab(options: StartLabOptions = {}): Promise<LabDescription> {
   const startedAt = Date.now()
   await ensureCephPackages()
-  const baseDir = resolve(options.baseDir ?? defaultBaseDir())
-  await mkdir(baseDir, { recursive: true })
-  await reapAbandonedLabs(baseDir)
-
-  const paths = labPaths(await claimDirectory(options, baseDir))
-  const owner = options.keepRunning ? null : await currentProcessIdentity()
-  await writeOwner(paths, owner)
+  const { dir, owner } = await claimLabDir(options, defaultBaseDir(), CEPH_LAB)
+  const paths = labPaths(dir)
 
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const objectStore = options.objectStore ?? 'bluestore'
@@ -92,10 +70,8 @@ export async function startLab(options: StartLabOptions = {}): Promise<LabDescri
   } catch (error) {
     // the directory stays, so its logs can be read; the lab is reaped once its owner is gone
     await stopAllLabProcesses(paths).catch(() => undefined)
-    const reason = deadline.aborted
-      ? `not ready after ${seconds(timeoutMs)} (while ${progress.step})`
-      : `failed while ${progress.step}: ${messageOf(error)}`
-    throw new CephLabError(`ceph lab ${paths.dir} ${reason}; logs in ${paths.logDir}`)
+    const timedOut = deadline.aborted ? timeoutMs : undefined
+    throw startFailure(CEPH_LAB, { ...paths, step: progress.step, timeoutMs: timedOut }, error)
   }
 }
 

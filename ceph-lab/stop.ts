@@ -1,7 +1,8 @@
-import { access, rm } from 'node:fs/promises'
+import { rm } from 'node:fs/promises'
 import { stopAllLabProcesses } from './daemons.ts'
 import type { LabDescription } from './description.ts'
 import { CephLabError } from './errors.ts'
+import { exists } from './files.ts'
 import { labLog } from './log.ts'
 import { labPaths } from './paths.ts'
 
@@ -9,15 +10,6 @@ export type LabReference = LabDescription | string
 
 export function labDir(lab: LabReference): string {
   return typeof lab === 'string' ? lab : lab.dir
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path)
-    return true
-  } catch {
-    return false
-  }
 }
 
 /** Stops every process of the lab and removes its directory. Stopping a lab that is gone is fine. */

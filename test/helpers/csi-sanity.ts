@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
-import { goInstall } from './go-tools.ts'
+import { goInstall } from '../../kube-lab/tool-cache.ts'
 
 export const CSI_SANITY_VERSION = 'v5.6.0'
 

@@ -1,9 +1,10 @@
-// Go-built test tools, cached outside the repo and keyed by version so a warm
-// run skips the build (~1 min cold on 2 cores).
-import { access, mkdir, rename, rm } from 'node:fs/promises'
+// Go-built tools (Kubernetes, csi-sanity), cached outside the repo and keyed by version so every
+// checkout and CI run on the machine shares one build (~1 min cold on 2 cores for a small tool).
+import { mkdir, rename, rm } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { execa } from 'execa'
+import { exists } from '../ceph-lab/files.ts'
 
 export function toolCacheDir(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'rbd-csi', 'tools')
@@ -14,7 +15,7 @@ export async function goInstall(pkg: string, version: string): Promise<string> {
   const name = pkg.split('/').at(-1) ?? pkg
   const dir = join(toolCacheDir(), `${name}-${version}`)
   const binary = join(dir, name)
-  if (await access(binary).then(() => true, () => false)) return binary
+  if (await exists(binary)) return binary
   const staging = `${dir}.partial-${process.pid}`
   await rm(staging, { recursive: true, force: true })
   await mkdir(staging, { recursive: true })
