@@ -11,6 +11,7 @@ import { median, ms, percentile, ratio, rssKiB, timed, wallTime } from './stats.
 
 const SAMPLES = 50
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 1000)
+const WARMUP_PAIRS = 500
 const SIZE = 64 * 1024 * 1024
 
 const lab = await startLab()
@@ -73,15 +74,25 @@ try {
   console.log(`DeleteVolume  median ${ms(median(csiDelete))} p95 ${ms(percentile(csiDelete, 95))} | rbd rm     median ${ms(median(bareDelete))} p95 ${ms(percentile(bareDelete, 95))} | median ratio ${ratio(median(csiDelete), median(bareDelete))}`)
   console.log(`100 creates at concurrency 10: CreateVolume ${ms(csiParallel)} | rbd create ${ms(bareParallel)} | ratio ${ratio(csiParallel, bareParallel)}`)
 
+  // A fresh V8 heap grows to its working size over the first few hundred calls
+  // and then holds; growth after a warm-up is what a leak would show.
   const pid = driver.child.pid ?? 0
+  const churn = (count: number, offset: number) =>
+    wallTime(count, 10, async (i) => {
+      const volume = await invoke(controller, 'CreateVolume', request(`churn-${offset + i}`), { timeoutMs: 120_000 })
+      await invoke(controller, 'DeleteVolume', { volume_id: volume.volume?.volume_id ?? '' }, { timeoutMs: 120_000 })
+    })
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 2000))
   const idle = await rssKiB(pid)
-  await wallTime(PAIRS, 10, async (i) => {
-    const volume = await invoke(controller, 'CreateVolume', request(`churn-${i}`), { timeoutMs: 120_000 })
-    await invoke(controller, 'DeleteVolume', { volume_id: volume.volume?.volume_id ?? '' }, { timeoutMs: 120_000 })
-  })
-  await new Promise((resolve) => setTimeout(resolve, 2000))
+  await churn(WARMUP_PAIRS, 0)
+  await settle()
+  const warm = await rssKiB(pid)
+  await churn(PAIRS, WARMUP_PAIRS)
+  await settle()
   const after = await rssKiB(pid)
-  console.log(`driver RSS: idle ${(idle / 1024).toFixed(1)} MiB, after ${PAIRS} create/delete pairs ${(after / 1024).toFixed(1)} MiB (growth ${(((after - idle) / idle) * 100).toFixed(1)}%)`)
+  const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`
+  const growth = (from: number, to: number) => `${(((to - from) / from) * 100).toFixed(1)}%`
+  console.log(`driver RSS: idle ${mib(idle)}; after ${WARMUP_PAIRS} warm-up pairs ${mib(warm)}; after ${PAIRS} more pairs ${mib(after)} (growth ${growth(warm, after)} after warm-up, ${growth(idle, after)} from idle)`)
   driver.clients.close()
   driver.child.kill('SIGTERM')
   await driver.child
