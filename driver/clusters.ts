@@ -1,6 +1,6 @@
 // The configured Ceph clusters and how to reach each with which credentials.
 import { readFile } from 'node:fs/promises'
-import { createCliCephAdapter, type CephAdapter, type CephCallObserver } from './ceph/index.ts'
+import { createCliCephAdapter, type CephAdapter, type CephCallObserver, type CephConnection } from './ceph/index.ts'
 import type { ClusterConfig } from './config.ts'
 import { invalidArgument, notFound, unavailable } from './errors.ts'
 import type { Logger } from './log.ts'
@@ -54,12 +54,17 @@ export class Clusters {
    * when given, else the driver's own configured credentials.
    */
   async adapter(clusterID: string, secrets: Record<string, string> = {}): Promise<CephAdapter> {
-    const config = this.config(clusterID)
-    const { user, key } = await this.#credentials(config, secrets)
     return createCliCephAdapter(
-      { monitors: config.monitors, user, key },
+      await this.connection(clusterID, secrets),
       { ...(this.#options.log ? { logger: this.#options.log } : {}), ...(this.#options.onCall ? { onCall: this.#options.onCall } : {}) },
     )
+  }
+
+  /** Monitors and credentials (the request's secrets, else the configured ones), for tools the adapter does not wrap (rbd map, rbd-fuse). */
+  async connection(clusterID: string, secrets: Record<string, string> = {}): Promise<CephConnection> {
+    const config = this.config(clusterID)
+    const { user, key } = await this.#credentials(config, secrets)
+    return { monitors: config.monitors, user, key }
   }
 
   async #credentials(config: ClusterConfig, secrets: Record<string, string>): Promise<{ user: string; key: string }> {

@@ -13,6 +13,10 @@ export interface DriverFlags {
   defaultTimeoutMs: number
   defaultMounter: Mounter
   maxVolumesPerNode: number
+  /** Accessible topology NodeGetInfo reports (kubelet turns it into node labels). */
+  topology: Record<string, string>
+  /** Where the node plugin keeps its stashes and rbd-fuse mounts. */
+  stateDir: string
 }
 
 export const DEFAULT_DRIVER_NAME = 'rbd.csi.rbd-csi.dev'
@@ -31,7 +35,10 @@ export const USAGE = `usage: driver/main.ts [options]
   --log-level LEVEL                ${LOG_LEVELS.join('|')} (default info)
   --default-timeout SECONDS        per-call deadline when the caller sets none (default 120)
   --default-mounter NAME           ${MOUNTERS.join('|')}, when a StorageClass names none (default krbd)
-  --max-volumes-per-node N         reported by NodeGetInfo (default 0: no limit)`
+  --max-volumes-per-node N         reported by NodeGetInfo (default 0: no limit)
+  --topology KEY=VALUE,...         this node's accessible topology, reported by NodeGetInfo
+  --state-dir DIR                  node state: stashes and rbd-fuse mounts; must survive a plugin
+                                   restart (default /var/lib/kubelet/plugins/DRIVERNAME/node)`
 
 export function parseDriverFlags(argv: string[]): DriverFlags {
   const { values } = parseArgs({
@@ -48,6 +55,8 @@ export function parseDriverFlags(argv: string[]): DriverFlags {
       'default-timeout': { type: 'string', default: '120' },
       'default-mounter': { type: 'string', default: 'krbd' },
       'max-volumes-per-node': { type: 'string', default: '0' },
+      topology: { type: 'string', default: '' },
+      'state-dir': { type: 'string' },
     },
   })
   if (!DRIVER_NAME.test(values.drivername)) {
@@ -72,5 +81,25 @@ export function parseDriverFlags(argv: string[]): DriverFlags {
     defaultTimeoutMs: timeoutSeconds * 1000,
     defaultMounter: values['default-mounter'] as Mounter,
     maxVolumesPerNode: maxVolumes,
+    topology: parseTopology(values.topology),
+    stateDir: values['state-dir'] ?? `/var/lib/kubelet/plugins/${values.drivername}/node`,
   }
+}
+
+// Kubernetes label syntax: an optional DNS-subdomain prefix and a name; values may be empty.
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/
+
+export function parseTopology(text: string): Record<string, string> {
+  const topology: Record<string, string> = {}
+  for (const pair of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const equals = pair.indexOf('=')
+    const key = equals < 0 ? pair : pair.slice(0, equals)
+    const value = equals < 0 ? undefined : pair.slice(equals + 1)
+    if (value === undefined || !LABEL_KEY.test(key)) throw new Error(`--topology: "${pair}" is not KEY=VALUE with a Kubernetes label key`)
+    if (!LABEL_VALUE.test(value)) throw new Error(`--topology: "${value}" is not a valid label value (for ${key})`)
+    if (key in topology) throw new Error(`--topology: ${key} is given twice`)
+    topology[key] = value
+  }
+  return topology
 }

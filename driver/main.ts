@@ -6,6 +6,8 @@ import { controllerService } from './controller/service.ts'
 import { parseDriverFlags, USAGE, type DriverFlags } from './flags.ts'
 import { identityService } from './identity/service.ts'
 import { createLogger } from './log.ts'
+import { createNodeDeps } from './node/deps.ts'
+import { reconcile } from './node/reconcile.ts'
 import { registerNode } from './node/registration.ts'
 import { nodeService } from './node/service.ts'
 import { createPipeline } from './pipeline.ts'
@@ -36,8 +38,18 @@ try {
   ]
   if (flags.controller) services.push(controllerService(pipeline, { clusters, defaultMounter: flags.defaultMounter }))
   if (flags.node && flags.nodeId) {
-    await registerNode(clusters, flags.nodeId, {}, log)
-    services.push(nodeService(pipeline, { nodeId: flags.nodeId, maxVolumesPerNode: flags.maxVolumesPerNode, topology: {} }))
+    await registerNode(clusters, flags.nodeId, flags.topology, log)
+    const node = createNodeDeps({
+      nodeId: flags.nodeId,
+      maxVolumesPerNode: flags.maxVolumesPerNode,
+      topology: flags.topology,
+      clusters,
+      defaultMounter: flags.defaultMounter,
+      stateDir: flags.stateDir,
+      log,
+    })
+    for (const action of await reconcile(node, AbortSignal.timeout(flags.defaultTimeoutMs))) log.info({ stateDir: flags.stateDir }, `reconcile: ${action}`)
+    services.push(nodeService(pipeline, node))
   }
   const server = await serveOnUnixSocket(flags.endpoint, services)
   log.info(

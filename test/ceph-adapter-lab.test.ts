@@ -44,6 +44,8 @@ async function ourChildren(): Promise<Child[]> {
       if (Number(afterComm[1]) !== process.pid || afterComm[0] === 'Z') continue
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
       const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0').filter(Boolean)
+      // An exiting process still has its stat entry but no longer its argv.
+      if (argv.length === 0) continue
       const fd3 = await readlink(`/proc/${entry}/fd/3`).catch(() => '')
       children.push({ pid: Number(entry), comm, argv, fd3 })
     } catch {

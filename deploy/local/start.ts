@@ -20,7 +20,16 @@ log.info({ lab: lab.dir, monitors: lab.monitors, clusterID: lab.clusterID, pool:
 
 const driver = execa(
   process.execPath,
-  [DRIVER_MAIN, `--endpoint=unix://${socketPath}`, `--config=${configPath}`, '--controller', '--node', `--nodeid=${hostname()}`, '--default-mounter=fuse'],
+  [
+    DRIVER_MAIN,
+    `--endpoint=unix://${socketPath}`,
+    `--config=${configPath}`,
+    '--controller',
+    '--node',
+    `--nodeid=${hostname()}`,
+    '--default-mounter=fuse',
+    `--state-dir=${join(lab.dir, 'node-state')}`,
+  ],
   { stdio: 'inherit', reject: false },
 )
 log.info(

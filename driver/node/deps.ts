@@ -24,16 +24,25 @@ export interface NodeDeps extends NodeOptions {
   run: RunCommand
 }
 
-export function createNodeDeps(options: NodeOptions, run: RunCommand = runCommand): NodeDeps {
-  return {
-    ...options,
-    stashes: new StashStore(join(options.stateDir, 'volumes')),
-    mappers: createMappers({ run, fuseRoot: join(options.stateDir, 'fuse') }),
-    run,
+/** Logs every command at debug with its duration and exit code (argv holds no secrets: keys go through files). */
+function logged(run: RunCommand, log: Logger): RunCommand {
+  return async (file, args, options) => {
+    const started = performance.now()
+    const outcome = await run(file, args, options).catch((error: unknown) => {
+      log.debug({ command: { file, args, durationMs: Math.round(performance.now() - started), error: String(error) } }, 'node command')
+      throw error
+    })
+    log.debug({ command: { file, args, durationMs: Math.round(performance.now() - started), exitCode: outcome.exitCode } }, 'node command')
+    return outcome
   }
 }
 
-/** A deadline for undoing work after the call's own deadline has passed. */
-export function cleanupSignal(): AbortSignal {
-  return AbortSignal.timeout(60_000)
+export function createNodeDeps(options: NodeOptions, run: RunCommand = runCommand): NodeDeps {
+  const loggedRun = logged(run, options.log)
+  return {
+    ...options,
+    stashes: new StashStore(join(options.stateDir, 'volumes')),
+    mappers: createMappers({ run: loggedRun, fuseRoot: join(options.stateDir, 'fuse') }),
+    run: loggedRun,
+  }
 }

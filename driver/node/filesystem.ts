@@ -53,8 +53,26 @@ export async function makeFilesystem(run: RunCommand, device: string, fsType: Fs
   throw failedPrecondition(`format ${device} as ${fsType}: ${reason}`)
 }
 
-/** Grows a mounted filesystem to fill its device. */
-export async function growFilesystem(run: RunCommand, fsType: FsType, device: string, mountPoint: string, signal: AbortSignal): Promise<void> {
-  if (fsType === 'ext4') await mustRun(run, 'resize2fs', [device], signal, `grow the ext4 filesystem on ${device}`)
-  else await mustRun(run, 'xfs_growfs', [mountPoint], signal, `grow the xfs filesystem at ${mountPoint}`)
+/**
+ * Grows a mounted filesystem to fill its device. 'needs-unmount' when the
+ * kernel refuses: online ext4 growth needs CAP_SYS_RESOURCE, which a node
+ * plugin without full privileges lacks (xfs needs only CAP_SYS_ADMIN).
+ */
+export async function growMounted(run: RunCommand, fsType: FsType, device: string, mountPoint: string, signal: AbortSignal): Promise<'grown' | 'needs-unmount'> {
+  if (fsType === 'xfs') {
+    await mustRun(run, 'xfs_growfs', [mountPoint], signal, `grow the xfs filesystem at ${mountPoint}`)
+    return 'grown'
+  }
+  const result = await run('resize2fs', [device], { signal })
+  if (result.exitCode === 0) return 'grown'
+  if (/Permission denied to resize/.test(result.stderr)) return 'needs-unmount'
+  throw internal(`grow the ext4 filesystem on ${device}: ${lastLine(result.stderr) || `resize2fs exited with ${result.exitCode}`}`)
+}
+
+/** Checks and grows an unmounted ext4 filesystem (resize2fs insists on a fresh check first). */
+export async function growUnmountedExt4(run: RunCommand, device: string, signal: AbortSignal): Promise<void> {
+  // e2fsck -p: 0 clean, 1 errors fixed; anything else needs a person.
+  const check = await run('e2fsck', ['-f', '-p', device], { signal })
+  if (check.exitCode > 1) throw failedPrecondition(`${device} needs a manual fsck before it can grow: ${lastLine(check.stdout + check.stderr)}`)
+  await mustRun(run, 'resize2fs', [device], signal, `grow the ext4 filesystem on ${device}`)
 }

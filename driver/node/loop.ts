@@ -1,51 +1,43 @@
-// Loop devices over files (the fuse mapper's image file), through losetup.
-import { stat } from 'node:fs/promises'
-import { lastLine, mustRun, type RunCommand } from './command.ts'
+// Loop devices over files (the fuse mapper's image file). Listing reads sysfs
+// only: anything that stats a backing file (losetup --list with BACK-INO, say)
+// waits forever in the kernel once that file's rbd-fuse stops answering, and
+// one unreachable cluster must not freeze the node plugin for every volume.
+import { readdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { internal } from '../errors.ts'
-import { formatDeviceNumber } from './mountinfo.ts'
+import { lastLine, mustRun, type RunCommand } from './command.ts'
 
 export interface LoopDevice {
   /** e.g. /dev/loop3 */
   name: string
   backingFile: string
-  /** `major:minor` and inode of the backing file, to tell a live file from a dead one at the same path. */
-  backingDevice: string
-  backingInode: number
   readOnly: boolean
 }
 
-interface LosetupJson {
-  loopdevices?: { name?: unknown; 'back-file'?: unknown; 'back-ino'?: unknown; 'back-maj:min'?: unknown; ro?: unknown }[]
+const SYS_BLOCK = '/sys/block'
+
+async function readLoop(name: string): Promise<LoopDevice | undefined> {
+  try {
+    const [backingFile, readOnly] = await Promise.all([
+      readFile(join(SYS_BLOCK, name, 'loop/backing_file'), 'utf8'),
+      readFile(join(SYS_BLOCK, name, 'ro'), 'utf8'),
+    ])
+    return { name: `/dev/${name}`, backingFile: backingFile.trim().replace(/ \(deleted\)$/, ''), readOnly: readOnly.trim() === '1' }
+  } catch {
+    // not bound to a file, or gone meanwhile
+    return undefined
+  }
 }
 
-export async function listLoops(run: RunCommand, signal: AbortSignal): Promise<LoopDevice[]> {
-  const stdout = await mustRun(run, 'losetup', ['--list', '--json', '--output', 'NAME,BACK-FILE,BACK-INO,BACK-MAJ:MIN,RO'], signal, 'list loop devices')
-  if (!stdout.trim()) return []
-  const json = JSON.parse(stdout) as LosetupJson
-  return (json.loopdevices ?? []).flatMap((loop) => {
-    if (typeof loop.name !== 'string' || typeof loop['back-file'] !== 'string') return []
-    return [{
-      name: loop.name,
-      backingFile: loop['back-file'].replace(/ \(deleted\)$/, ''),
-      backingDevice: String(loop['back-maj:min'] ?? '').trim(),
-      backingInode: Number(loop['back-ino'] ?? 0),
-      readOnly: loop.ro === true || loop.ro === 1 || loop.ro === '1',
-    }]
-  })
+/** Every loop device bound to a file. */
+export async function listLoops(): Promise<LoopDevice[]> {
+  const names = (await readdir(SYS_BLOCK)).filter((name) => /^loop\d+$/.test(name))
+  return (await Promise.all(names.map(readLoop))).filter((loop) => loop !== undefined)
 }
 
-/** `major:minor` and inode of a file, in the form losetup reports them. */
-export async function fileIdentity(path: string): Promise<{ device: string; inode: number }> {
-  const { dev, ino } = await stat(path, { bigint: true })
-  return { device: formatDeviceNumber(dev), inode: Number(ino) }
-}
-
-/** Loop devices backed by exactly this (live) file. */
-export async function loopsOf(run: RunCommand, file: string, signal: AbortSignal): Promise<LoopDevice[]> {
-  const identity = await fileIdentity(file)
-  return (await listLoops(run, signal)).filter(
-    (loop) => loop.backingFile === file && loop.backingDevice === identity.device && loop.backingInode === identity.inode,
-  )
+/** Loop devices bound to exactly this path. */
+export async function loopsOf(file: string): Promise<LoopDevice[]> {
+  return (await listLoops()).filter((loop) => loop.backingFile === file)
 }
 
 export async function attachLoop(run: RunCommand, file: string, readOnly: boolean, signal: AbortSignal): Promise<string> {

@@ -1,5 +1,15 @@
 // Mounting: a filesystem at the staging path, bind mounts at publish targets.
+import type { VolumeShape } from './capability.ts'
 import { mustRun, type RunCommand } from './command.ts'
+
+/** The options a staged filesystem is mounted with: the capability's flags, ro when read-only, nouuid for xfs. */
+export function stagingMountOptions(shape: Extract<VolumeShape, { accessType: 'mount' }>, readOnly: boolean): string[] {
+  const options = new Set(shape.mountFlags)
+  if (readOnly) options.add('ro')
+  // Two mounted copies (clones) of one xfs filesystem share a UUID.
+  if (shape.fsType === 'xfs') options.add('nouuid')
+  return [...options]
+}
 
 export async function mountFilesystem(
   run: RunCommand,

@@ -37,14 +37,19 @@ async function waitUntilServing(path: string, child: ResultPromise, output: () =
   throw new Error(`driver did not serve on ${path} within 30 s:\n${output()}`)
 }
 
-/** Starts `driver/main.ts` with the lab as its only cluster; stopped at teardown. */
-export async function startDriver(t: Test, lab: LabDescription, flags: string[] = ['--controller'], dir?: string): Promise<RunningDriver> {
+/**
+ * Starts `driver/main.ts` with the lab as its only cluster; stopped at teardown.
+ * `launcher` runs it through another command, e.g. `['unshare', '-m', '--']`.
+ */
+export async function startDriver(t: Test, lab: LabDescription, flags: string[] = ['--controller'], dir?: string, launcher: string[] = []): Promise<RunningDriver> {
   const work = dir ?? (await mkdtemp(join(tmpdir(), 'rbd-csi-driver-')))
   const configPath = join(work, 'config.json')
   await writeFile(configPath, JSON.stringify(labClusterConfig(lab)))
   const socketPath = join(work, 'csi.sock')
   let log = ''
-  const child = execa(process.execPath, [DRIVER_MAIN, `--endpoint=unix://${socketPath}`, `--config=${configPath}`, '--log-level=debug', ...flags], {
+  const argv = [process.execPath, DRIVER_MAIN, `--endpoint=unix://${socketPath}`, `--config=${configPath}`, '--log-level=debug', ...flags]
+  const [file = process.execPath, ...args] = [...launcher, ...argv]
+  const child = execa(file, args, {
     reject: false,
     all: true,
     buffer: false,
@@ -53,17 +58,19 @@ export async function startDriver(t: Test, lab: LabDescription, flags: string[] 
     log += chunk.toString()
   })
   const output = () => log
-  await waitUntilServing(socketPath, child, output)
-  const clients = connectCsi(socketPath)
+  let clients: CsiClients | undefined
   const end = async (signal: NodeJS.Signals) => {
-    clients.close()
+    clients?.close()
     if (child.exitCode === null && child.signalCode === null) child.kill(signal)
     await child
   }
-  const driver: RunningDriver = { socketPath, dir: work, clients, output, process: child, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') }
+  // Registered before waiting, so a driver that never serves is still stopped.
   t.teardown(async () => {
     await end('SIGTERM')
     if (!dir) await rm(work, { recursive: true, force: true })
   })
+  await waitUntilServing(socketPath, child, output)
+  clients = connectCsi(socketPath)
+  const driver: RunningDriver = { socketPath, dir: work, clients, output, process: child, stop: () => end('SIGTERM'), kill: () => end('SIGKILL') }
   return driver
 }

@@ -1,20 +1,25 @@
-// The connection arguments every Ceph tool the node runs starts with; the key
-// goes through a private 0600 file (the adapter's own mechanism), never argv.
+// How the node's Ceph tools (rbd device map, rbd-fuse) get the cluster and
+// the key: the key is the adapter's private unlinked 0600 file, handed over as
+// the child's stdin and named `--keyfile /dev/fd/0`. The tools read it before
+// they daemonize, and a daemon points its stdin at /dev/null, so nothing of the
+// key stays on disk or open in a long-lived process, even if we are killed.
 import { tmpdir } from 'node:os'
 import { connectionArgs } from '../../ceph/argv.ts'
-import { withPrivateFiles } from '../../ceph/private-files.ts'
+import { withPrivateDescriptors } from '../../ceph/private-files.ts'
 import type { CephConnection } from '../../ceph/index.ts'
 
 /** How long a Ceph tool may look for a monitor before giving up on its own. */
 export const CONNECT_TIMEOUT_MS = 30_000
+const KEY_ON_STDIN = '/dev/fd/0'
 
-/**
- * Runs `use` with the arguments that connect to the cluster; the key file they
- * name is removed when `use` settles, so `use` must not return before the tool
- * has read it (rbd-fuse and rbd-nbd read it before they daemonize).
- */
-export function withCephArgs<T>(connection: CephConnection, privateDir: string | undefined, use: (args: string[]) => Promise<T>): Promise<T> {
-  return withPrivateFiles(privateDir ?? tmpdir(), connection.key, [], ({ keyFile }) => use(connectionArgs(connection, keyFile, CONNECT_TIMEOUT_MS)))
+export function withCephConnection<T>(
+  connection: CephConnection,
+  privateDir: string | undefined,
+  use: (args: string[], stdin: number) => Promise<T>,
+): Promise<T> {
+  return withPrivateDescriptors(privateDir ?? tmpdir(), [`${connection.key}\n`], ([keyFd]) =>
+    use(connectionArgs(connection, KEY_ON_STDIN, CONNECT_TIMEOUT_MS), keyFd!),
+  )
 }
 
 /** Arguments for local-only rbd subcommands (device list / unmap): no cluster, no /etc/ceph. */

@@ -23,8 +23,10 @@ export async function fuseDaemonsUnder(root: string): Promise<FuseDaemon[]> {
     if (!/^\d+$/.test(entry)) continue
     const process = await readDaemon(Number(entry))
     if (!process || process.state === 'Z' || !process.argv[0]?.endsWith('rbd-fuse')) continue
-    const mountDir = process.argv.find((arg) => arg.startsWith(`${root}/`))
-    if (mountDir) daemons.push({ pid: Number(entry), mountDir })
+    // The fuse mapper starts it as `rbd-fuse … -r IMAGE MOUNTDIR -o …`.
+    const image = process.argv.indexOf('-r')
+    const mountDir = image < 0 ? undefined : process.argv[image + 2]
+    if (mountDir?.startsWith(`${root}/`)) daemons.push({ pid: Number(entry), mountDir })
   }
   return daemons
 }

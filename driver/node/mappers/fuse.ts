@@ -2,16 +2,16 @@
 // image as a file in a directory private to the volume, and a loop device over
 // that file is the block device. rbd-fuse daemonizes into its own session, so
 // it outlives a restart of the node plugin.
-import { mkdir, readFile, rm, rmdir, stat } from 'node:fs/promises'
+import { mkdir, readFile, rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { scrubSecret } from '../../ceph/cli.ts'
 import { describeImage } from '../../ceph/names.ts'
 import { failedPrecondition, internal, notFound } from '../../errors.ts'
-import { lastLine, type RunCommand } from '../command.ts'
+import { cleanupSignal, lastLine, type RunCommand } from '../command.ts'
 import { attachLoop, detachLoop, listLoops, loopsOf, refreshLoopSize } from '../loop.ts'
 import { mountAt, mountsOfDevice, readMounts } from '../mountinfo.ts'
 import { unmountAll } from '../unmount.ts'
-import { withCephArgs } from './ceph-args.ts'
+import { withCephConnection } from './ceph-args.ts'
 import { awaitFuseExit, fuseDaemonsUnder } from './fuse-processes.ts'
 import type { Mapper, Mapping, MapRequest } from './types.ts'
 
@@ -31,17 +31,6 @@ function isFuse(mapping: Mapping): mapping is FuseMapping {
   return mapping.mounter === 'fuse'
 }
 
-/** undefined when the image file answers, 'missing' when rbd-fuse runs but has no such image, else the errno. */
-async function imageFileState(imageFile: string): Promise<undefined | 'missing' | string> {
-  try {
-    await stat(imageFile)
-    return undefined
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'EIO'
-    return code === 'ENOENT' ? 'missing' : code
-  }
-}
-
 /** The last error rbd-fuse logged (its log has no key: the key only ever appears when it cannot be decoded). */
 async function loggedCause(logFile: string, key: string): Promise<string> {
   const log = await readFile(logFile, 'utf8').catch(() => '')
@@ -56,7 +45,7 @@ export function fuseMapper(options: FuseMapperOptions): Mapper {
   const logFileOf = (mountDir: string) => `${mountDir}.log`
 
   async function unmountFuse(mountDir: string, signal: AbortSignal): Promise<void> {
-    for (const loop of await listLoops(run, signal)) {
+    for (const loop of await listLoops()) {
       if (loop.backingFile.startsWith(`${mountDir}/`)) await detachLoop(run, loop.name, signal)
     }
     await unmountAll(mountDir, signal, run).catch(async () => {
@@ -68,7 +57,7 @@ export function fuseMapper(options: FuseMapperOptions): Mapper {
 
   async function startDaemon(request: MapRequest, mountDir: string, signal: AbortSignal): Promise<void> {
     const { image } = request
-    const result = await withCephArgs(request.connection, options.privateDir, (ceph) =>
+    const result = await withCephConnection(request.connection, options.privateDir, (ceph, stdin) =>
       run(
         'rbd-fuse',
         [
@@ -83,29 +72,30 @@ export function fuseMapper(options: FuseMapperOptions): Mapper {
           // attr_timeout=0: every stat asks librbd, so a resized image shows its new size at once.
           '-o', `attr_timeout=0,fsname=rbd-fuse:${describeImage(image)},subtype=rbd-fuse`,
         ],
-        { signal },
+        { signal, stdin },
       ),
     )
     if (result.exitCode !== 0) {
-      if (await mountAt(mountDir)) await unmountFuse(mountDir, signal)
+      if (await mountAt(mountDir)) await unmountFuse(mountDir, cleanupSignal())
       throw internal(`start rbd-fuse for ${describeImage(image)}: ${scrubSecret(lastLine(result.stderr), request.connection.key) || `exit code ${result.exitCode}`}`)
     }
   }
 
-  /** A mount (with its image file answering) for the request, started if needed. */
-  async function ensureMounted(request: MapRequest, mountDir: string, imageFile: string, signal: AbortSignal): Promise<void> {
-    if ((await mountAt(mountDir)) && (await imageFileState(imageFile)) === undefined) return
-    if (await mountAt(mountDir)) await unmountFuse(mountDir, signal)
-    await mkdir(mountDir, { recursive: true, mode: 0o700 })
-    await rm(logFileOf(mountDir), { force: true })
-    await startDaemon(request, mountDir, signal)
-    // rbd-fuse connects after it has mounted and daemonized: only now do we learn whether it could.
-    const state = await imageFileState(imageFile)
-    if (state === undefined) return
+  /** True when rbd-fuse is mounted at mountDir and its process runs (known without touching the mount, which could hang). */
+  async function serving(mountDir: string): Promise<boolean> {
+    if (!(await mountAt(mountDir))) return false
+    return (await fuseDaemonsUnder(root)).some((daemon) => daemon.mountDir === mountDir)
+  }
+
+  /** Takes apart a mount that did not work out, and says why. */
+  async function failedOpen(request: MapRequest, mountDir: string, error: unknown, signal: AbortSignal): Promise<never> {
+    const losetupSaid = error instanceof Error ? error.message : String(error)
     const cause = await loggedCause(logFileOf(mountDir), request.connection.key)
-    await unmountFuse(mountDir, signal)
+    // The call's own deadline may be what failed: the cleanup gets one of its own.
+    await unmountFuse(mountDir, cleanupSignal())
     await rmdir(mountDir).catch(() => {})
-    if (state === 'missing') throw notFound(`image ${describeImage(request.image)} does not exist`)
+    if (signal.aborted) throw error
+    if (/No such file or directory/.test(losetupSaid)) throw notFound(`image ${describeImage(request.image)} does not exist`)
     await request.diagnose(signal)
     throw internal(`rbd-fuse could not open ${describeImage(request.image)}: ${cause}`)
   }
@@ -117,12 +107,26 @@ export function fuseMapper(options: FuseMapperOptions): Mapper {
       const mountDir = join(root, request.volumeKey)
       const imageFile = join(mountDir, request.image.image)
       await mkdir(root, { recursive: true, mode: 0o700 })
-      await ensureMounted(request, mountDir, imageFile, signal)
-      const [existing] = await loopsOf(run, imageFile, signal)
-      if (existing && existing.readOnly !== request.readOnly) {
-        throw failedPrecondition(`${describeImage(request.image)} is already mapped ${existing.readOnly ? 'read-only' : 'read-write'} at ${existing.name}`)
+      if (!(await serving(mountDir))) {
+        if (await mountAt(mountDir)) {
+          await unmountFuse(mountDir, signal)
+          const stuck = (await listLoops()).filter((loop) => loop.backingFile.startsWith(`${mountDir}/`))
+          if (stuck.length > 0) throw failedPrecondition(`${stuck.map((loop) => loop.name).join(', ')} still use the stopped rbd-fuse at ${mountDir}`)
+        }
+        await mkdir(mountDir, { recursive: true, mode: 0o700 })
+        await rm(logFileOf(mountDir), { force: true })
+        await startDaemon(request, mountDir, signal)
       }
-      const device = existing?.name ?? (await attachLoop(run, imageFile, request.readOnly, signal))
+      const [existing] = await loopsOf(imageFile)
+      if (existing) {
+        if (existing.readOnly !== request.readOnly) {
+          throw failedPrecondition(`${describeImage(request.image)} is already mapped ${existing.readOnly ? 'read-only' : 'read-write'} at ${existing.name}`)
+        }
+        return { mounter: 'fuse', device: existing.name, mountDir, imageFile }
+      }
+      // rbd-fuse connects only after it has mounted and daemonized; opening the image file
+      // (losetup does) waits for that, and fails if it could not connect or has no such image.
+      const device = await attachLoop(run, imageFile, request.readOnly, signal).catch((error: unknown) => failedOpen(request, mountDir, error, signal))
       return { mounter: 'fuse', device, mountDir, imageFile }
     },
 
@@ -131,7 +135,7 @@ export function fuseMapper(options: FuseMapperOptions): Mapper {
       if (await mountAt(mapping.mountDir)) await unmountFuse(mapping.mountDir, signal)
       else await awaitFuseExit(root, mapping.mountDir, EXIT_GRACE_MS)
       // A loop device over a dead rbd-fuse's file still names the old path.
-      for (const loop of await listLoops(run, signal)) {
+      for (const loop of await listLoops()) {
         if (loop.backingFile === mapping.imageFile) await detachLoop(run, loop.name, signal)
       }
       await rmdir(mapping.mountDir).catch((error: NodeJS.ErrnoException) => {
@@ -142,18 +146,19 @@ export function fuseMapper(options: FuseMapperOptions): Mapper {
 
     async refreshSize(mapping, signal) {
       if (!isFuse(mapping)) throw internal(`the fuse mapper cannot resize a ${mapping.mounter} mapping`)
-      await stat(mapping.imageFile)
+      // With attr_timeout=0 this stat makes the kernel learn the image's new size from librbd. It runs
+      // in a child process: a stat of a FUSE file whose daemon hangs never returns, and must not take a thread of ours.
+      const probe = await run('stat', ['--format=%s', mapping.imageFile], { signal })
+      if (probe.exitCode !== 0) throw failedPrecondition(`rbd-fuse for ${mapping.imageFile} does not answer: ${lastLine(probe.stderr)}`)
       await refreshLoopSize(run, mapping.device, signal)
     },
 
-    async problem(mapping, signal) {
+    // From the kernel's and /proc's records only: touching the image file could hang on a stuck rbd-fuse.
+    async problem(mapping) {
       if (!isFuse(mapping)) return `not a fuse mapping`
       if (!(await mountAt(mapping.mountDir))) return `rbd-fuse is no longer mounted at ${mapping.mountDir}`
-      const state = await imageFileState(mapping.imageFile)
-      if (state === 'missing') return `rbd-fuse no longer shows ${mapping.imageFile}`
-      if (state !== undefined) return `rbd-fuse for ${mapping.imageFile} does not answer (${state})`
-      const loops = await loopsOf(run, mapping.imageFile, signal)
-      if (!loops.some((loop) => loop.name === mapping.device)) return `${mapping.device} no longer reads ${mapping.imageFile}`
+      if (!(await fuseDaemonsUnder(root)).some((daemon) => daemon.mountDir === mapping.mountDir)) return `the rbd-fuse serving ${mapping.mountDir} has exited`
+      if (!(await loopsOf(mapping.imageFile)).some((loop) => loop.name === mapping.device)) return `${mapping.device} no longer reads ${mapping.imageFile}`
       return undefined
     },
 
@@ -162,7 +167,7 @@ export function fuseMapper(options: FuseMapperOptions): Mapper {
       const keptDirs = new Set(keep.filter(isFuse).map((mapping) => mapping.mountDir))
       const keptDevices = new Set(keep.map((mapping) => mapping.device))
       const dirOf = (file: string) => file.slice(0, file.lastIndexOf('/'))
-      for (const loop of await listLoops(run, signal)) {
+      for (const loop of await listLoops()) {
         if (!under(loop.backingFile) || keptDevices.has(loop.name)) continue
         if ((await mountsOfDevice(loop.name)).length > 0) {
           keptDirs.add(dirOf(loop.backingFile))

@@ -8,7 +8,7 @@ import { describeImage } from '../../ceph/names.ts'
 import type { ImageSpec } from '../../ceph/index.ts'
 import { failedPrecondition, internal } from '../../errors.ts'
 import { lastLine, mustRun, type RunCommand } from '../command.ts'
-import { LOCAL_RBD_ARGS, withCephArgs } from './ceph-args.ts'
+import { LOCAL_RBD_ARGS, withCephConnection } from './ceph-args.ts'
 import type { Mapper, Mapping, MapRequest } from './types.ts'
 
 export interface RbdDeviceMapperOptions {
@@ -98,7 +98,7 @@ function rbdDeviceMapper(kind: Kind, options: RbdDeviceMapperOptions): Mapper {
       const existing = (await list(signal)).find((listed) => sameImage(listed, request.image))
       if (existing) return { mounter: kind.name, device: existing.device }
       const mapOptions = mergeOptions(kind.defaultOptions(request), request.options)
-      const result = await withCephArgs(request.connection, options.privateDir, (connection) =>
+      const result = await withCephConnection(request.connection, options.privateDir, (connection, stdin) =>
         run(
           'rbd',
           [
@@ -109,7 +109,7 @@ function rbdDeviceMapper(kind: Kind, options: RbdDeviceMapperOptions): Mapper {
             ...(request.readOnly ? ['--read-only'] : []),
             ...(mapOptions.length > 0 ? ['--options', mapOptions.join(',')] : []),
           ],
-          { signal },
+          { signal, stdin },
         ),
       )
       if (result.exitCode === 0) {
