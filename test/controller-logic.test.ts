@@ -1,20 +1,13 @@
 // Pure logic of the controller: ids, parameters, sizes, capabilities.
 import { status } from '@grpc/grpc-js'
 import t from 'tap'
+import { codeOf } from './helpers/csi-error.ts'
 import { CsiError } from '../driver/errors.ts'
 import { decodeSnapshotId, decodeVolumeId, derivedName, encodeSnapshotId, encodeVolumeId, MAX_ID_LENGTH } from '../driver/controller/ids.ts'
 import { parseVolumeOptions } from '../driver/controller/parameters.ts'
 import { GiB, MiB, sizeFitsRange, sizeForRange } from '../driver/controller/capacity.ts'
 import { requireSupported, unsupportedReason } from '../driver/controller/capabilities.ts'
 
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn()
-  } catch (error) {
-    return error instanceof CsiError ? error.code : -1
-  }
-  return undefined
-}
 
 t.test('volume and snapshot ids round-trip and reject what we never issued', async (t) => {
   const volume = { clusterID: 'c0ffee-1234', pool: 'rbd', namespace: '', image: derivedName('csi-vol-', 'pvc-1') }

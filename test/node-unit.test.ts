@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { status } from '@grpc/grpc-js'
 import t from 'tap'
+import { codeOf } from './helpers/csi-error.ts'
 import { CsiError } from '../driver/errors.ts'
 import { parseTopology } from '../driver/flags.ts'
 import { parseCapability } from '../driver/node/capability.ts'
@@ -21,14 +22,6 @@ import { isWithin, requestPath } from '../driver/node/paths.ts'
 
 const KEY = 'AQBzZWNyZXQga2V5IGZvciB0ZXN0cyBvbmx5IQ=='
 
-function codeOf(fn: () => unknown): number | undefined {
-  try {
-    fn()
-  } catch (error) {
-    return error instanceof CsiError ? error.code : -1
-  }
-  return undefined
-}
 
 interface Recorded {
   file: string
