@@ -2,7 +2,6 @@
 import { status } from '@grpc/grpc-js'
 import t from 'tap'
 import { codeOf } from './helpers/csi-error.ts'
-import { CsiError } from '../driver/errors.ts'
 import { decodeSnapshotId, decodeVolumeId, derivedName, encodeSnapshotId, encodeVolumeId, MAX_ID_LENGTH } from '../driver/controller/ids.ts'
 import { parseVolumeOptions } from '../driver/controller/parameters.ts'
 import { GiB, MiB, sizeFitsRange, sizeForRange } from '../driver/controller/capacity.ts'
