@@ -8,7 +8,7 @@ import type { CallContext } from '../pipeline.ts'
 import { requireSupported } from './capabilities.ts'
 import { sizeFitsRange, sizeForRange } from './capacity.ts'
 import { callOptions, type ControllerDeps } from './deps.ts'
-import { derivedName, encodeVolumeId, MAX_ID_LENGTH, type VolumeRef } from './ids.ts'
+import { derivedName, encodeVolumeId, imageOf, MAX_ID_LENGTH, type VolumeRef } from './ids.ts'
 import { parseVolumeOptions, type VolumeOptions } from './parameters.ts'
 import { DELETED_KEY, parseRecord, PUBLISHED_PREFIX, REQUEST_KEY, type VolumeRecord } from './records.ts'
 import { resolveSource, type ResolvedSource } from './sources.ts'
@@ -74,7 +74,7 @@ export async function createVolume(deps: ControllerDeps, request: Csi.CreateVolu
   const adapter = await deps.clusters.adapter(options.clusterID, request.secrets)
   const source = await resolveSource(adapter, options.clusterID, request.volume_content_source, call)
   const sizeBytes = sizeFor(request.capacity_range, source)
-  const image: ImageSpec = { pool: ref.pool, namespace: ref.namespace, image: ref.image }
+  const image: ImageSpec = imageOf(ref)
   const { kubernetes, ...stored } = options
 
   const respond = (capacityBytes: number): Csi.CreateVolumeResponse => ({

@@ -7,7 +7,7 @@ import { failedPrecondition } from '../errors.ts'
 import type { Registry } from '../registry.ts'
 import type { CallContext } from '../pipeline.ts'
 import { callOptions, type ControllerDeps } from './deps.ts'
-import { decodeVolumeId, encodeVolumeId } from './ids.ts'
+import { decodeVolumeId, encodeVolumeId, imageOf } from './ids.ts'
 import { DELETED_KEY } from './records.ts'
 
 function ignoreNotFound(error: unknown): undefined {
@@ -33,11 +33,7 @@ export async function releaseIfRetained(adapter: CephAdapter, registry: Registry
   )
   if (!removed) return
   await registry.release(adapter, encodeVolumeId({ clusterID, pool: image.pool, namespace: image.namespace ?? '', image: image.image }), call)
-  if (info?.parent) await releaseIfRetained(adapter, registry, clusterID, parentImage(info.parent), call)
-}
-
-function parentImage(parent: { pool: string; namespace: string; image: string }): ImageSpec {
-  return { pool: parent.pool, namespace: parent.namespace, image: parent.image }
+  if (info?.parent) await releaseIfRetained(adapter, registry, clusterID, imageOf(info.parent), call)
 }
 
 export async function deleteVolume(deps: ControllerDeps, request: Csi.DeleteVolumeRequest__Output, context: CallContext): Promise<Csi.DeleteVolumeResponse> {
@@ -46,7 +42,7 @@ export async function deleteVolume(deps: ControllerDeps, request: Csi.DeleteVolu
   const call = callOptions(deps, context)
   const adapter = await deps.clusters.adapter(ref.clusterID, request.secrets)
   const registry = deps.clusters.registry(ref.clusterID)
-  const image: ImageSpec = { pool: ref.pool, namespace: ref.namespace, image: ref.image }
+  const image: ImageSpec = imageOf(ref)
 
   const info = await adapter.imageInfo(image, call).catch(ignoreNotFound)
   if (!info) return {}
@@ -64,6 +60,6 @@ export async function deleteVolume(deps: ControllerDeps, request: Csi.DeleteVolu
     await registry.retain(adapter, request.volume_id, call)
     return {}
   }
-  if (info.parent) await releaseIfRetained(adapter, registry, ref.clusterID, parentImage(info.parent), call)
+  if (info.parent) await releaseIfRetained(adapter, registry, ref.clusterID, imageOf(info.parent), call)
   return {}
 }

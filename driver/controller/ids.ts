@@ -4,6 +4,7 @@
 // (namespace may be empty). Anything that does not parse is an id we never
 // issued, which callers treat as "does not exist", never as bad input.
 import { createHash } from 'node:crypto'
+import type { ImageSpec } from '../ceph/index.ts'
 
 export interface VolumeRef {
   clusterID: string
@@ -64,4 +65,9 @@ export function decodeSnapshotId(id: string): SnapshotRef | undefined {
 /** The Ceph object name for a CO-given request name: prefix + 128 bits of sha256, base64url. */
 export function derivedName(prefix: string, requestName: string): string {
   return prefix + createHash('sha256').update(requestName).digest('base64url').slice(0, 22)
+}
+
+/** The RBD image a volume ref (or an image's parent) names. */
+export function imageOf(ref: { pool: string; namespace: string; image: string }): ImageSpec {
+  return { pool: ref.pool, namespace: ref.namespace, image: ref.image }
 }

@@ -4,7 +4,7 @@ import { isCephError, type CallOptions, type CephAdapter } from '../ceph/index.t
 import { invalidArgument } from '../errors.ts'
 import type { CallContext } from '../pipeline.ts'
 import { callOptions, type ControllerDeps } from './deps.ts'
-import { decodeSnapshotId, decodeVolumeId, encodeVolumeId, isCephName, type VolumeRef } from './ids.ts'
+import { decodeSnapshotId, decodeVolumeId, encodeVolumeId, imageOf, isCephName, type VolumeRef } from './ids.ts'
 import { paginate } from './pagination.ts'
 import { publications, REQUEST_KEY } from './records.ts'
 import { indexedSnapshots, toCsiSnapshot, type SnapshotEntry } from './snapshots.ts'
@@ -68,7 +68,7 @@ export async function listVolumes(deps: ControllerDeps, request: Csi.ListVolumes
   const { page, nextToken } = paginate(refs, encodeVolumeId, request.starting_token, request.max_entries)
   const entries = await mapBounded(page, LOOKUP_CONCURRENCY, async (ref) => {
     const adapter = adapters.get(ref.clusterID) as CephAdapter
-    const image = { pool: ref.pool, namespace: ref.namespace, image: ref.image }
+    const image = imageOf(ref)
     try {
       const [info, metadata] = await Promise.all([adapter.imageInfo(image, call), adapter.listImageMetadata(image, call)])
       const finished = metadata.has(REQUEST_KEY)

@@ -6,7 +6,7 @@ import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '..
 import type { CallContext } from '../pipeline.ts'
 import { isReadOnly, isSingleNode, unsupportedReason } from './capabilities.ts'
 import { callOptions, type ControllerDeps } from './deps.ts'
-import { decodeVolumeId } from './ids.ts'
+import { decodeVolumeId, imageOf } from './ids.ts'
 import { publications, PUBLISHED_PREFIX, type PublishRecord } from './records.ts'
 import { findVolume } from './volume-lookup.ts'
 
@@ -49,7 +49,7 @@ export async function controllerUnpublish(deps: ControllerDeps, request: Csi.Con
   if (!ref || !deps.clusters.has(ref.clusterID)) return {}
   const call = callOptions(deps, context)
   const adapter = await deps.clusters.adapter(ref.clusterID, request.secrets)
-  const image = { pool: ref.pool, namespace: ref.namespace, image: ref.image }
+  const image = imageOf(ref)
   try {
     const nodes = request.node_id ? [request.node_id] : [...publications(await adapter.listImageMetadata(image, call)).keys()]
     for (const nodeId of nodes) await adapter.removeImageMetadata(image, PUBLISHED_PREFIX + nodeId, call)

@@ -7,7 +7,7 @@ import { alreadyExists, notFound } from '../errors.ts'
 import type { CallContext } from '../pipeline.ts'
 import { releaseIfRetained } from './delete-volume.ts'
 import { callOptions, type ControllerDeps } from './deps.ts'
-import { decodeSnapshotId, decodeVolumeId, derivedName, encodeSnapshotId, type SnapshotRef } from './ids.ts'
+import { decodeSnapshotId, decodeVolumeId, derivedName, encodeSnapshotId, imageOf, type SnapshotRef } from './ids.ts'
 import { parseRecord } from './records.ts'
 
 export const SNAPSHOT_PREFIX = 'csi-snap-'
@@ -47,7 +47,7 @@ export async function createSnapshot(deps: ControllerDeps, request: Csi.CreateSn
   const adapter = await deps.clusters.adapter(source.clusterID, request.secrets)
   const ref: SnapshotRef = { ...source, snapshot: derivedName(SNAPSHOT_PREFIX, request.name) }
   const index = snapshotIndex(source)
-  const image = { pool: source.pool, namespace: source.namespace, image: source.image }
+  const image = imageOf(source)
 
   const existing = parseRecord<SnapshotEntry>(await adapter.getOmapValue(index, ref.snapshot, call))
   if (existing && existing.sourceVolumeId !== request.source_volume_id) {
@@ -77,7 +77,7 @@ export async function deleteSnapshot(deps: ControllerDeps, request: Csi.DeleteSn
   if (!ref || !deps.clusters.has(ref.clusterID)) return {}
   const call = callOptions(deps, context)
   const adapter = await deps.clusters.adapter(ref.clusterID, request.secrets)
-  const image = { pool: ref.pool, namespace: ref.namespace, image: ref.image }
+  const image = imageOf(ref)
   await adapter.removeSnapshot({ ...image, snapshot: ref.snapshot }, call).catch((error: unknown) => {
     if (!isCephError(error, 'not-found')) throw error
   })

@@ -2,7 +2,7 @@
 import type { Csi } from '../../proto/csi/index.ts'
 import { isCephError, type CallOptions, type CephAdapter, type ImageSpec, type SnapshotSpec } from '../ceph/index.ts'
 import { invalidArgument, notFound } from '../errors.ts'
-import { decodeSnapshotId, decodeVolumeId, type VolumeRef } from './ids.ts'
+import { decodeSnapshotId, decodeVolumeId, imageOf } from './ids.ts'
 import { DELETED_KEY, parseRecord, REQUEST_KEY, type VolumeRecord } from './records.ts'
 
 export interface ResolvedSource {
@@ -15,10 +15,6 @@ export interface ResolvedSource {
   sizeBytes: number
   /** clone generations above the source image */
   depth: number
-}
-
-function spec(ref: VolumeRef): ImageSpec {
-  return { pool: ref.pool, namespace: ref.namespace, image: ref.image }
 }
 
 async function lineage(adapter: CephAdapter, image: ImageSpec, call: CallOptions): Promise<{ depth: number; deleted: boolean }> {
@@ -39,7 +35,7 @@ export async function resolveSource(
     if (!id) throw invalidArgument('volume_content_source.snapshot.snapshot_id is required')
     const ref = decodeSnapshotId(id)
     if (!ref || ref.clusterID !== clusterID) throw notFound(`snapshot ${id} not found`)
-    const image = spec(ref)
+    const image = imageOf(ref)
     const snapshots = await adapter.listSnapshots(image, call).catch((error: unknown) => {
       if (isCephError(error, 'not-found')) return []
       throw error
@@ -53,7 +49,7 @@ export async function resolveSource(
   if (!id) throw invalidArgument('volume_content_source.volume.volume_id is required')
   const ref = decodeVolumeId(id)
   if (!ref || ref.clusterID !== clusterID) throw notFound(`source volume ${id} not found`)
-  const image = spec(ref)
+  const image = imageOf(ref)
   const info = await adapter.imageInfo(image, call).catch((error: unknown) => {
     if (isCephError(error, 'not-found')) throw notFound(`source volume ${id} not found`)
     throw error

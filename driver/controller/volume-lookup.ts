@@ -1,7 +1,7 @@
 import { isCephError, type CallOptions, type CephAdapter, type ImageInfo, type ImageSpec } from '../ceph/index.ts'
 import { notFound } from '../errors.ts'
 import type { ControllerDeps } from './deps.ts'
-import { decodeVolumeId, type VolumeRef } from './ids.ts'
+import { decodeVolumeId, imageOf, type VolumeRef } from './ids.ts'
 import { DELETED_KEY } from './records.ts'
 
 export interface FoundVolume {
@@ -17,7 +17,7 @@ export async function findVolume(deps: ControllerDeps, volumeId: string, secrets
   const ref = decodeVolumeId(volumeId)
   if (!ref || !deps.clusters.has(ref.clusterID)) throw notFound(`volume ${volumeId} not found`)
   const adapter = await deps.clusters.adapter(ref.clusterID, secrets)
-  const image: ImageSpec = { pool: ref.pool, namespace: ref.namespace, image: ref.image }
+  const image: ImageSpec = imageOf(ref)
   try {
     const [info, metadata] = await Promise.all([adapter.imageInfo(image, call), adapter.listImageMetadata(image, call)])
     if (metadata.has(DELETED_KEY)) throw notFound(`volume ${volumeId} not found (deleted)`)

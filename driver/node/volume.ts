@@ -21,9 +21,9 @@ export function volumeKey(volumeId: string): string {
   return createHash('sha256').update(volumeId).digest('hex').slice(0, 32)
 }
 
-export function imageOf(ref: VolumeRef): ImageSpec {
-  return { pool: ref.pool, namespace: ref.namespace, image: ref.image }
-}
+import { imageOf } from '../controller/ids.ts'
+
+export { imageOf }
 
 /** The volume a request names; an id we never issued is a volume that does not exist. */
 export function volumeRef(volumeId: string): VolumeRef {
