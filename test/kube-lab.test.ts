@@ -17,6 +17,7 @@ import {
   stopKubeLab,
   type KubeLabDescription,
 } from '../kube-lab/index.ts'
+import { eventually } from './helpers/kube.ts'
 import { COMPONENTS, componentMarker, labPaths } from '../kube-lab/paths.ts'
 import { kubernetesGoMod, replacementsIn, stagingModulesOf, stagingVersionOf } from '../kube-lab/staging.ts'
 import { BUILD_MODULE_DIR, parsePinnedVersion, pinnedKubernetesVersion } from '../kube-lab/version.ts'
@@ -35,17 +36,6 @@ async function alivePids(lab: KubeLabDescription): Promise<number[]> {
   const pids = Object.values(lab.pids)
   const alive = await Promise.all(pids.map((pid) => isProcessAlive(pid)))
   return pids.filter((_, index) => alive[index])
-}
-
-/** Polls `read` until `done` holds for what it returns; the last value otherwise. */
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let value = await read()
-  while (!done(value) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 200))
-    value = await read()
-  }
-  return value
 }
 
 t.test('the wrapper module pins one release and replaces exactly its staging modules', async (t) => {

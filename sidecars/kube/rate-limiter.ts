@@ -1,0 +1,40 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+
+/**
+ * client-go's token bucket: `qps` tokens a second, at most `burst` saved up.
+ * take() resolves when the caller may send; callers are served in order.
+ */
+export class TokenBucket {
+  readonly #qps: number
+  readonly #burst: number
+  #tokens: number
+  #updatedAt = performance.now()
+  #tail: Promise<void> = Promise.resolve()
+
+  constructor(qps: number, burst: number) {
+    this.#qps = qps
+    this.#burst = burst
+    this.#tokens = burst
+  }
+
+  take(): Promise<void> {
+    const turn = this.#tail.then(() => this.#takeOne())
+    this.#tail = turn
+    return turn
+  }
+
+  async #takeOne(): Promise<void> {
+    this.#refill()
+    if (this.#tokens < 1) {
+      await sleep(((1 - this.#tokens) / this.#qps) * 1000)
+      this.#refill()
+    }
+    this.#tokens -= 1
+  }
+
+  #refill(): void {
+    const now = performance.now()
+    this.#tokens = Math.min(this.#burst, this.#tokens + ((now - this.#updatedAt) / 1000) * this.#qps)
+    this.#updatedAt = now
+  }
+}
