@@ -59,7 +59,8 @@ export interface ControllerFlags {
   leaderElection: LeaderElectionFlags | undefined
 }
 
-type ControllerValues = { [K in keyof ReturnType<typeof controllerOptions>]: ReturnType<typeof controllerOptions>[K]['default'] }
+type ControllerOptions = ReturnType<typeof controllerOptions>
+export type ControllerValues = { [K in keyof ControllerOptions]: ControllerOptions[K]['type'] extends 'boolean' ? boolean : string }
 
 const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace'
 
