@@ -1,6 +1,6 @@
 // Which volume capabilities an RBD image can serve.
-import type { Csi } from '../../proto/csi/index.ts'
-import { invalidArgument } from '../errors.ts'
+import type { Csi } from '../proto/csi/index.ts'
+import { invalidArgument } from './errors.ts'
 
 type AccessMode = Csi._csi_v1_VolumeCapability_AccessMode_Mode__Output
 

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
 import type { LevelWithSilent } from 'pino'
-import { MOUNTERS, type Mounter } from './controller/parameters.ts'
+import { isMounter, MOUNTERS, type Mounter } from './mounters.ts'
 
 export interface DriverFlags {
   endpoint: string
@@ -67,7 +67,8 @@ export function parseDriverFlags(argv: string[]): DriverFlags {
   if ((values.controller || values.node) && !values.config) throw new Error('--config is required with --controller or --node')
   const timeoutSeconds = Number(values['default-timeout'])
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) throw new Error('--default-timeout must be a positive number of seconds')
-  if (!(MOUNTERS as readonly string[]).includes(values['default-mounter'])) throw new Error(`--default-mounter must be one of ${MOUNTERS.join(', ')}`)
+  const defaultMounter = values['default-mounter']
+  if (!isMounter(defaultMounter)) throw new Error(`--default-mounter must be one of ${MOUNTERS.join(', ')}`)
   const maxVolumes = Number(values['max-volumes-per-node'])
   if (!Number.isSafeInteger(maxVolumes) || maxVolumes < 0) throw new Error('--max-volumes-per-node must be a whole number ≥ 0')
   return {
@@ -79,7 +80,7 @@ export function parseDriverFlags(argv: string[]): DriverFlags {
     configPath: values.config,
     logLevel: values['log-level'] as LevelWithSilent,
     defaultTimeoutMs: timeoutSeconds * 1000,
-    defaultMounter: values['default-mounter'] as Mounter,
+    defaultMounter,
     maxVolumesPerNode: maxVolumes,
     topology: parseTopology(values.topology),
     stateDir: values['state-dir'] ?? `/var/lib/kubelet/plugins/${values.drivername}/node`,

@@ -32,7 +32,7 @@ try {
       driverName: flags.driverName,
       version: DRIVER_VERSION,
       controller: flags.controller,
-      topology: false,
+      topology: Object.keys(flags.topology).length > 0,
       probe: (signal) => clusters.probe(signal),
     }),
   ]

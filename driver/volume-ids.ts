@@ -4,7 +4,7 @@
 // (namespace may be empty). Anything that does not parse is an id we never
 // issued, which callers treat as "does not exist", never as bad input.
 import { createHash } from 'node:crypto'
-import type { ImageSpec } from '../ceph/index.ts'
+import type { ImageSpec } from './ceph/index.ts'
 
 export interface VolumeRef {
   clusterID: string

@@ -2,10 +2,10 @@
 import { status } from '@grpc/grpc-js'
 import t from 'tap'
 import { codeOf } from './helpers/csi-error.ts'
-import { decodeSnapshotId, decodeVolumeId, derivedName, encodeSnapshotId, encodeVolumeId, MAX_ID_LENGTH } from '../driver/controller/ids.ts'
+import { decodeSnapshotId, decodeVolumeId, derivedName, encodeSnapshotId, encodeVolumeId, MAX_ID_LENGTH } from '../driver/volume-ids.ts'
 import { parseVolumeOptions } from '../driver/controller/parameters.ts'
 import { GiB, MiB, sizeFitsRange, sizeForRange } from '../driver/controller/capacity.ts'
-import { requireSupported, unsupportedReason } from '../driver/controller/capabilities.ts'
+import { requireSupported, unsupportedReason } from '../driver/capabilities.ts'
 
 
 t.test('volume and snapshot ids round-trip and reject what we never issued', async (t) => {

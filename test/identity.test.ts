@@ -37,6 +37,12 @@ t.test('GetPluginInfo, capabilities and Probe', async (t) => {
   t.equal((await invoke(identity, 'Probe', {})).ready?.value, true, 'ready again once the monitor is back')
 })
 
+t.test('--topology advertises VOLUME_ACCESSIBILITY_CONSTRAINTS', async (t) => {
+  const driver = await startDriver(t, lab, ['--controller', '--topology=topology.rbd-csi.dev/zone=z1'])
+  const { capabilities = [] } = await invoke(driver.clients.identity, 'GetPluginCapabilities', {})
+  t.ok(capabilities.some((capability) => capability.service?.type === 'VOLUME_ACCESSIBILITY_CONSTRAINTS'), 'VOLUME_ACCESSIBILITY_CONSTRAINTS with --topology')
+})
+
 t.test('the socket: SIGTERM removes it, a crash leaves one that the next start replaces, a live one is refused', async (t) => {
   const first = await startDriver(t, lab, [])
   await first.stop()

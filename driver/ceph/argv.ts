@@ -8,15 +8,16 @@ export function mountTimeoutSeconds(timeoutMs: number): number {
   return Math.max(1, Math.floor((timeoutMs * MOUNT_TIMEOUT_SHARE) / 1000))
 }
 
+/** Keep a Ceph tool from reading /etc/ceph, a keyring or the monitors' config database; alone, for local-only subcommands (rbd device list / unmap). */
+export const NO_CONFIG_ARGS = ['--conf', '/dev/null', '--keyring', '/dev/null', '--no-mon-config']
+
 /**
  * Arguments every rbd / rados call starts with. Nothing is read from /etc/ceph, the
  * monitors' config database or CEPH_ARGS, so a call does exactly what its argv says.
  */
 export function connectionArgs(connection: CephConnection, keyFilePath: string, timeoutMs: number): string[] {
   return [
-    '--conf', '/dev/null',
-    '--keyring', '/dev/null',
-    '--no-mon-config',
+    ...NO_CONFIG_ARGS,
     '-m', connection.monitors.join(','),
     '--id', connection.user,
     '--keyfile', keyFilePath,

@@ -4,14 +4,15 @@
 // they daemonize, and a daemon points its stdin at /dev/null, so nothing of the
 // key stays on disk or open in a long-lived process, even if we are killed.
 import { tmpdir } from 'node:os'
-import { connectionArgs } from '../../ceph/argv.ts'
-import { withPrivateDescriptors } from '../../ceph/private-files.ts'
-import type { CephConnection } from '../../ceph/index.ts'
+import { connectionArgs } from './argv.ts'
+import { withPrivateDescriptors } from './private-files.ts'
+import type { CephConnection } from './types.ts'
 
 /** How long a Ceph tool may look for a monitor before giving up on its own. */
-export const CONNECT_TIMEOUT_MS = 30_000
+const CONNECT_TIMEOUT_MS = 30_000
 const KEY_ON_STDIN = '/dev/fd/0'
 
+/** Runs `use` with the arguments that connect a Ceph tool to the cluster, and the descriptor to give it as stdin. */
 export function withCephConnection<T>(
   connection: CephConnection,
   privateDir: string | undefined,
@@ -21,6 +22,3 @@ export function withCephConnection<T>(
     use(connectionArgs(connection, KEY_ON_STDIN, CONNECT_TIMEOUT_MS), keyFd!),
   )
 }
-
-/** Arguments for local-only rbd subcommands (device list / unmap): no cluster, no /etc/ceph. */
-export const LOCAL_RBD_ARGS = ['--conf', '/dev/null', '--keyring', '/dev/null', '--no-mon-config']

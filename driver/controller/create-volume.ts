@@ -2,13 +2,13 @@
 // request name, and the request record is written last, so a retry after a
 // crash at any step finds the image and finishes it.
 import type { Csi } from '../../proto/csi/index.ts'
+import { requireSupported } from '../capabilities.ts'
 import { isCephError, type CallOptions, type CephAdapter, type ImageSpec } from '../ceph/index.ts'
 import { alreadyExists, invalidArgument, outOfRange } from '../errors.ts'
 import type { CallContext } from '../pipeline.ts'
-import { requireSupported } from './capabilities.ts'
+import { derivedName, encodeVolumeId, imageOf, MAX_ID_LENGTH, type VolumeRef } from '../volume-ids.ts'
 import { sizeFitsRange, sizeForRange } from './capacity.ts'
 import { callOptions, type ControllerDeps } from './deps.ts'
-import { derivedName, encodeVolumeId, imageOf, MAX_ID_LENGTH, type VolumeRef } from './ids.ts'
 import { parseVolumeOptions, type VolumeOptions } from './parameters.ts'
 import { DELETED_KEY, parseRecord, PUBLISHED_PREFIX, REQUEST_KEY, type VolumeRecord } from './records.ts'
 import { resolveSource, type ResolvedSource } from './sources.ts'

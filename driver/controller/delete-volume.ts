@@ -4,11 +4,12 @@
 import type { Csi } from '../../proto/csi/index.ts'
 import { isCephError, type CallOptions, type CephAdapter, type ImageSpec } from '../ceph/index.ts'
 import { failedPrecondition } from '../errors.ts'
-import type { Registry } from '../registry.ts'
 import type { CallContext } from '../pipeline.ts'
+import type { Registry } from '../registry.ts'
+import { decodeVolumeId, encodeVolumeId, imageOf } from '../volume-ids.ts'
 import { callOptions, type ControllerDeps } from './deps.ts'
-import { decodeVolumeId, encodeVolumeId, imageOf } from './ids.ts'
 import { DELETED_KEY } from './records.ts'
+import { locate } from './volume-lookup.ts'
 
 function ignoreNotFound(error: unknown): undefined {
   if (isCephError(error, 'not-found')) return undefined
@@ -37,12 +38,11 @@ export async function releaseIfRetained(adapter: CephAdapter, registry: Registry
 }
 
 export async function deleteVolume(deps: ControllerDeps, request: Csi.DeleteVolumeRequest__Output, context: CallContext): Promise<Csi.DeleteVolumeResponse> {
-  const ref = decodeVolumeId(request.volume_id)
-  if (!ref || !deps.clusters.has(ref.clusterID)) return {}
+  const located = await locate(deps, decodeVolumeId(request.volume_id), request.secrets)
+  if (!located) return {}
+  const { ref, image, adapter } = located
   const call = callOptions(deps, context)
-  const adapter = await deps.clusters.adapter(ref.clusterID, request.secrets)
   const registry = deps.clusters.registry(ref.clusterID)
-  const image: ImageSpec = imageOf(ref)
 
   const info = await adapter.imageInfo(image, call).catch(ignoreNotFound)
   if (!info) return {}

@@ -1,7 +1,7 @@
 import type { CallOptions, CephCallObserver } from '../ceph/index.ts'
 import type { Clusters } from '../clusters.ts'
+import type { Mounter } from '../mounters.ts'
 import type { CallContext } from '../pipeline.ts'
-import type { Mounter } from './parameters.ts'
 
 export interface ControllerDeps {
   clusters: Clusters

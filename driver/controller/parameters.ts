@@ -1,10 +1,8 @@
 // StorageClass parameters → volume options, parsed once (ceph-csi's names, so
 // a user's StorageClass moves over).
 import { invalidArgument } from '../errors.ts'
-import { isCephName } from './ids.ts'
-
-export const MOUNTERS = ['krbd', 'rbd-nbd', 'fuse'] as const
-export type Mounter = (typeof MOUNTERS)[number]
+import { parseMounter, type Mounter } from '../mounters.ts'
+import { isCephName } from '../volume-ids.ts'
 
 export const IMAGE_FEATURES = ['layering', 'exclusive-lock', 'object-map', 'fast-diff', 'deep-flatten', 'journaling'] as const
 export type ImageFeature = (typeof IMAGE_FEATURES)[number]
@@ -64,12 +62,6 @@ function parseFeatures(value: string): ImageFeature[] {
   return [...new Set(chosen)]
 }
 
-function parseMounter(value: string): Mounter {
-  if (value === 'rbd') return 'krbd'
-  if ((MOUNTERS as readonly string[]).includes(value)) return value as Mounter
-  throw invalidArgument(`parameters.mounter: "${value}" is not one of rbd, ${MOUNTERS.join(', ')}`)
-}
-
 function cephName(key: string, value: string): string {
   if (!isCephName(value)) throw invalidArgument(`parameters.${key}: "${value}" is not a valid Ceph name`)
   return value
@@ -104,7 +96,7 @@ export function parseVolumeOptions(
     dataPool: parameters.dataPool === undefined ? undefined : cephName('dataPool', parameters.dataPool),
     imageFeatures: parameters.imageFeatures === undefined ? DEFAULT_IMAGE_FEATURES : parseFeatures(parameters.imageFeatures),
     volumeNamePrefix: prefix,
-    mounter: parameters.mounter === undefined ? defaults.mounter : parseMounter(parameters.mounter),
+    mounter: parameters.mounter === undefined ? defaults.mounter : parseMounter('parameters.mounter', parameters.mounter),
     mapOptions: optionString('mapOptions', parameters.mapOptions),
     mkfsOptions: optionString('mkfsOptions', parameters.mkfsOptions),
     kubernetes,

@@ -1,14 +1,14 @@
 // ControllerPublish / Unpublish: the image's metadata records which nodes hold
 // the volume; single-node access modes refuse a second node.
 import type { Csi } from '../../proto/csi/index.ts'
+import { isReadOnly, isSingleNode, unsupportedReason } from '../capabilities.ts'
 import { isCephError } from '../ceph/index.ts'
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../errors.ts'
 import type { CallContext } from '../pipeline.ts'
-import { isReadOnly, isSingleNode, unsupportedReason } from './capabilities.ts'
+import { decodeVolumeId } from '../volume-ids.ts'
 import { callOptions, type ControllerDeps } from './deps.ts'
-import { decodeVolumeId, imageOf } from './ids.ts'
 import { publications, PUBLISHED_PREFIX, type PublishRecord } from './records.ts'
-import { findVolume } from './volume-lookup.ts'
+import { findVolume, locate } from './volume-lookup.ts'
 
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 
@@ -45,11 +45,10 @@ export async function controllerPublish(deps: ControllerDeps, request: Csi.Contr
 }
 
 export async function controllerUnpublish(deps: ControllerDeps, request: Csi.ControllerUnpublishVolumeRequest__Output, context: CallContext): Promise<Csi.ControllerUnpublishVolumeResponse> {
-  const ref = decodeVolumeId(request.volume_id)
-  if (!ref || !deps.clusters.has(ref.clusterID)) return {}
+  const located = await locate(deps, decodeVolumeId(request.volume_id), request.secrets)
+  if (!located) return {}
+  const { image, adapter } = located
   const call = callOptions(deps, context)
-  const adapter = await deps.clusters.adapter(ref.clusterID, request.secrets)
-  const image = imageOf(ref)
   try {
     const nodes = request.node_id ? [request.node_id] : [...publications(await adapter.listImageMetadata(image, call)).keys()]
     for (const nodeId of nodes) await adapter.removeImageMetadata(image, PUBLISHED_PREFIX + nodeId, call)

@@ -5,10 +5,11 @@ import type { Csi } from '../../proto/csi/index.ts'
 import { isCephError, type CallOptions, type CephAdapter, type PoolSpec, type RadosObjectSpec, type SnapshotInfo } from '../ceph/index.ts'
 import { alreadyExists, notFound } from '../errors.ts'
 import type { CallContext } from '../pipeline.ts'
+import { decodeSnapshotId, decodeVolumeId, derivedName, encodeSnapshotId, type SnapshotRef } from '../volume-ids.ts'
 import { releaseIfRetained } from './delete-volume.ts'
 import { callOptions, type ControllerDeps } from './deps.ts'
-import { decodeSnapshotId, decodeVolumeId, derivedName, encodeSnapshotId, imageOf, type SnapshotRef } from './ids.ts'
 import { parseRecord } from './records.ts'
+import { locate } from './volume-lookup.ts'
 
 export const SNAPSHOT_PREFIX = 'csi-snap-'
 const INDEX_OBJECT = 'rbd-csi.snapshots'
@@ -41,13 +42,12 @@ function describe(info: SnapshotInfo, ref: SnapshotRef, entry: SnapshotEntry): R
 }
 
 export async function createSnapshot(deps: ControllerDeps, request: Csi.CreateSnapshotRequest__Output, context: CallContext): Promise<Csi.CreateSnapshotResponse> {
-  const source = decodeVolumeId(request.source_volume_id)
-  if (!source || !deps.clusters.has(source.clusterID)) throw notFound(`source volume ${request.source_volume_id} not found`)
+  const located = await locate(deps, decodeVolumeId(request.source_volume_id), request.secrets)
+  if (!located) throw notFound(`source volume ${request.source_volume_id} not found`)
+  const { ref: source, image, adapter } = located
   const call = callOptions(deps, context)
-  const adapter = await deps.clusters.adapter(source.clusterID, request.secrets)
   const ref: SnapshotRef = { ...source, snapshot: derivedName(SNAPSHOT_PREFIX, request.name) }
   const index = snapshotIndex(source)
-  const image = imageOf(source)
 
   const existing = parseRecord<SnapshotEntry>(await adapter.getOmapValue(index, ref.snapshot, call))
   if (existing && existing.sourceVolumeId !== request.source_volume_id) {
@@ -73,11 +73,10 @@ export async function createSnapshot(deps: ControllerDeps, request: Csi.CreateSn
 }
 
 export async function deleteSnapshot(deps: ControllerDeps, request: Csi.DeleteSnapshotRequest__Output, context: CallContext): Promise<Csi.DeleteSnapshotResponse> {
-  const ref = decodeSnapshotId(request.snapshot_id)
-  if (!ref || !deps.clusters.has(ref.clusterID)) return {}
+  const located = await locate(deps, decodeSnapshotId(request.snapshot_id), request.secrets)
+  if (!located) return {}
+  const { ref, image, adapter } = located
   const call = callOptions(deps, context)
-  const adapter = await deps.clusters.adapter(ref.clusterID, request.secrets)
-  const image = imageOf(ref)
   await adapter.removeSnapshot({ ...image, snapshot: ref.snapshot }, call).catch((error: unknown) => {
     if (!isCephError(error, 'not-found')) throw error
   })

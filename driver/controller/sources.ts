@@ -2,7 +2,7 @@
 import type { Csi } from '../../proto/csi/index.ts'
 import { isCephError, type CallOptions, type CephAdapter, type ImageSpec, type SnapshotSpec } from '../ceph/index.ts'
 import { invalidArgument, notFound } from '../errors.ts'
-import { decodeSnapshotId, decodeVolumeId, imageOf } from './ids.ts'
+import { decodeSnapshotId, decodeVolumeId, imageOf } from '../volume-ids.ts'
 import { DELETED_KEY, parseRecord, REQUEST_KEY, type VolumeRecord } from './records.ts'
 
 export interface ResolvedSource {

@@ -1,4 +1,4 @@
-import type { VolumeRef } from './ids.ts'
+import type { VolumeRef } from '../volume-ids.ts'
 import type { VolumeOptions } from './parameters.ts'
 
 /** What NodeStage needs, returned by CreateVolume and stored by the CO on the PV. */

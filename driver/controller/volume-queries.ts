@@ -1,8 +1,8 @@
 // ValidateVolumeCapabilities, ControllerGetVolume and ControllerExpandVolume.
 import type { Csi } from '../../proto/csi/index.ts'
+import { unsupportedReason } from '../capabilities.ts'
 import { invalidArgument } from '../errors.ts'
 import type { CallContext } from '../pipeline.ts'
-import { unsupportedReason } from './capabilities.ts'
 import { sizeForRange } from './capacity.ts'
 import { callOptions, type ControllerDeps } from './deps.ts'
 import { parseRecord, publications, REQUEST_KEY, type VolumeRecord } from './records.ts'

@@ -1,6 +1,6 @@
 // A request's volume_capability, checked once and reduced to what the node acts on.
 import type { Csi } from '../../proto/csi/index.ts'
-import { isReadOnly, unsupportedReason } from '../controller/capabilities.ts'
+import { isReadOnly, unsupportedReason } from '../capabilities.ts'
 import { invalidArgument } from '../errors.ts'
 import { FS_TYPES, isFsType, type FsType } from './filesystem.ts'
 import { parseMountFlags } from './mount-options.ts'

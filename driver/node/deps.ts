@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import type { Clusters } from '../clusters.ts'
-import type { Mounter } from '../controller/parameters.ts'
 import type { Logger } from '../log.ts'
+import type { Mounter } from '../mounters.ts'
 import { runCommand, type RunCommand } from './command.ts'
 import { createMappers, type Mappers } from './mappers/index.ts'
 import { StashStore } from './stash.ts'

@@ -1,7 +1,7 @@
 // At start-up, before serving: bring the stashes and what is really mapped
 // and mounted into agreement, so a restarted plugin neither loses a live
 // volume nor leaves anything orphaned or mapped twice.
-import { MOUNTERS } from '../controller/parameters.ts'
+import { MOUNTERS } from '../mounters.ts'
 import type { NodeDeps } from './deps.ts'
 import type { Mapping } from './mappers/index.ts'
 import { mountedTargets, otherUsers, stagedProblem, tearDown } from './staged.ts'

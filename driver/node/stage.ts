@@ -1,6 +1,6 @@
 // NodeStageVolume / NodeUnstageVolume.
 import type { Csi } from '../../proto/csi/index.ts'
-import { describeImage } from '../ceph/names.ts'
+import { describeImage } from '../ceph/index.ts'
 import { alreadyExists, failedPrecondition, notFound } from '../errors.ts'
 import type { CallContext } from '../pipeline.ts'
 import { describeShape, parseCapability, readOnlyShape, type VolumeShape } from './capability.ts'

@@ -1,6 +1,6 @@
 // What a stash says against what the kernel shows: is a staged volume still
 // whole, where is it published, and how to take it apart.
-import { describeImage } from '../ceph/names.ts'
+import { describeImage } from '../ceph/index.ts'
 import type { NodeDeps } from './deps.ts'
 import { mountAt, mountsOfDevice, deviceNumber } from './mountinfo.ts'
 import type { Stash } from './stash.ts'

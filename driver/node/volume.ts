@@ -1,9 +1,9 @@
 // Which image a node request is about, and how the node should map it.
 import { createHash } from 'node:crypto'
 import type { ImageSpec } from '../ceph/index.ts'
-import { decodeVolumeId, type VolumeRef } from '../controller/ids.ts'
-import { MOUNTERS, type Mounter } from '../controller/parameters.ts'
-import { invalidArgument, notFound } from '../errors.ts'
+import { notFound } from '../errors.ts'
+import { parseMounter, type Mounter } from '../mounters.ts'
+import { decodeVolumeId, imageOf, type VolumeRef } from '../volume-ids.ts'
 import { parseMkfsOptions } from './filesystem.ts'
 
 export interface NodeVolume {
@@ -21,10 +21,6 @@ export function volumeKey(volumeId: string): string {
   return createHash('sha256').update(volumeId).digest('hex').slice(0, 32)
 }
 
-import { imageOf } from '../controller/ids.ts'
-
-export { imageOf }
-
 /** The volume a request names; an id we never issued is a volume that does not exist. */
 export function volumeRef(volumeId: string): VolumeRef {
   const ref = decodeVolumeId(volumeId)
@@ -34,9 +30,7 @@ export function volumeRef(volumeId: string): VolumeRef {
 
 function mounterOf(value: string | undefined, fallback: Mounter): Mounter {
   if (value === undefined || value === '') return fallback
-  if (value === 'rbd') return 'krbd'
-  if ((MOUNTERS as readonly string[]).includes(value)) return value as Mounter
-  throw invalidArgument(`volume_context.mounter: "${value}" is not one of rbd, ${MOUNTERS.join(', ')}`)
+  return parseMounter('volume_context.mounter', value)
 }
 
 export function resolveVolume(volumeId: string, context: Record<string, string>, defaultMounter: Mounter): NodeVolume {

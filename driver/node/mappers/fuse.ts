@@ -4,14 +4,12 @@
 // it outlives a restart of the node plugin.
 import { mkdir, readFile, rm, rmdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { scrubSecret } from '../../ceph/cli.ts'
-import { describeImage } from '../../ceph/names.ts'
+import { describeImage, scrubSecret, withCephConnection } from '../../ceph/index.ts'
 import { failedPrecondition, internal, notFound } from '../../errors.ts'
 import { cleanupSignal, lastLine, type RunCommand } from '../command.ts'
 import { attachLoop, detachLoop, listLoops, loopsOf, refreshLoopSize } from '../loop.ts'
 import { mountAt, mountsOfDevice, readMounts } from '../mountinfo.ts'
 import { unmountAll } from '../unmount.ts'
-import { withCephConnection } from './ceph-args.ts'
 import { awaitFuseExit, fuseDaemonsUnder } from './fuse-processes.ts'
 import type { Mapper, Mapping, MapRequest } from './types.ts'
 

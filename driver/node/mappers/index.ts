@@ -1,4 +1,4 @@
-import type { Mounter } from '../../controller/parameters.ts'
+import type { Mounter } from '../../mounters.ts'
 import type { RunCommand } from '../command.ts'
 import { fuseMapper } from './fuse.ts'
 import { krbdMapper, nbdMapper } from './rbd-device.ts'

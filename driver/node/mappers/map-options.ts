@@ -1,7 +1,7 @@
 // mapOptions in ceph-csi's format: "krbd:opt,opt;nbd:opt", or a bare list
 // that applies to whichever mounter maps the volume.
-import type { Mounter } from '../../controller/parameters.ts'
 import { invalidArgument } from '../../errors.ts'
+import type { Mounter } from '../../mounters.ts'
 
 const PREFIXES: Record<string, Mounter> = { krbd: 'krbd', rbd: 'krbd', nbd: 'rbd-nbd', 'rbd-nbd': 'rbd-nbd', fuse: 'fuse' }
 const OPTION = /^[A-Za-z0-9_.-]+(=[A-Za-z0-9_.:/+-]+)?$/

@@ -2,13 +2,9 @@
 // (which runs rbd-nbd for --device-type nbd), as ceph-csi does.
 import { access } from 'node:fs/promises'
 import { join } from 'node:path'
-import { rbdImageArgs } from '../../ceph/argv.ts'
-import { scrubSecret } from '../../ceph/cli.ts'
-import { describeImage } from '../../ceph/names.ts'
-import type { ImageSpec } from '../../ceph/index.ts'
+import { describeImage, NO_CONFIG_ARGS, rbdImageArgs, scrubSecret, withCephConnection, type ImageSpec } from '../../ceph/index.ts'
 import { failedPrecondition, internal } from '../../errors.ts'
 import { lastLine, mustRun, type RunCommand } from '../command.ts'
-import { LOCAL_RBD_ARGS, withCephConnection } from './ceph-args.ts'
 import type { Mapper, Mapping, MapRequest } from './types.ts'
 
 export interface RbdDeviceMapperOptions {
@@ -87,7 +83,7 @@ function rbdDeviceMapper(kind: Kind, options: RbdDeviceMapperOptions): Mapper {
   const kernelReady = () => access(join(sysfs, kind.kernelMarker)).then(() => true, () => false)
 
   async function list(signal: AbortSignal): Promise<ListedDevice[]> {
-    const args = [...LOCAL_RBD_ARGS, 'device', 'list', '--device-type', kind.deviceType, '--format', 'json']
+    const args = [...NO_CONFIG_ARGS, 'device', 'list', '--device-type', kind.deviceType, '--format', 'json']
     return parseDeviceList(await mustRun(run, 'rbd', args, signal, `list ${kind.name} devices`))
   }
 
@@ -124,7 +120,7 @@ function rbdDeviceMapper(kind: Kind, options: RbdDeviceMapperOptions): Mapper {
     },
 
     async unmap(mapping, signal) {
-      const args = [...LOCAL_RBD_ARGS, 'device', 'unmap', '--device-type', kind.deviceType, mapping.device]
+      const args = [...NO_CONFIG_ARGS, 'device', 'unmap', '--device-type', kind.deviceType, mapping.device]
       const result = await run('rbd', args, { signal })
       if (result.exitCode === 0 || /not a mapped image|No such file or directory|No such device/.test(result.stderr)) return
       throw internal(`unmap ${mapping.device}: ${lastLine(result.stderr) || `rbd exited with ${result.exitCode}`}`)

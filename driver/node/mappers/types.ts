@@ -1,6 +1,6 @@
 // One interface for every way of turning an RBD image into a block device.
 import type { CephConnection, ImageSpec } from '../../ceph/index.ts'
-import type { Mounter } from '../../controller/parameters.ts'
+import type { Mounter } from '../../mounters.ts'
 
 /** What a mapper made, as the stash records it so Unstage (or a restarted plugin) can undo it. */
 export type Mapping =
