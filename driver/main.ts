@@ -36,7 +36,7 @@ try {
       probe: (signal) => clusters.probe(signal),
     }),
   ]
-  if (flags.controller) services.push(controllerService(pipeline, { clusters, defaultMounter: flags.defaultMounter }))
+  if (flags.controller) services.push(controllerService(pipeline, { clusters }))
   if (flags.node && flags.nodeId) {
     await registerNode(clusters, flags.nodeId, flags.topology, log)
     const node = createNodeDeps({

@@ -32,11 +32,11 @@ t.test('derived names are stable, distinct and safe', async (t) => {
 })
 
 t.test('parameters parse with defaults and name the bad key', async (t) => {
-  const options = parseVolumeOptions({ pool: 'rbd' }, { clusterID: 'only', mounter: 'fuse' })
+  const options = parseVolumeOptions({ pool: 'rbd' }, { clusterID: 'only' })
   t.equal(options.clusterID, 'only')
   t.same(options.imageFeatures, ['layering'])
-  t.equal(options.mounter, 'fuse')
-  t.equal(parseVolumeOptions({ pool: 'rbd', mounter: 'rbd' }, { clusterID: 'c', mounter: 'fuse' }).mounter, 'krbd')
+  t.equal(options.mounter, undefined, 'no mounter named: the node plugin chooses')
+  t.equal(parseVolumeOptions({ pool: 'rbd', mounter: 'rbd' }, { clusterID: 'c' }).mounter, 'krbd')
   const cases: [Record<string, string>, RegExp][] = [
     [{ pool: 'rbd', colour: 'blue' }, /unknown key "colour"/],
     [{}, /pool is required/],
@@ -49,11 +49,11 @@ t.test('parameters parse with defaults and name the bad key', async (t) => {
     [{ pool: 'rbd', 'csi.storage.k8s.io/fstype': 'ext4' }, /unknown key "csi.storage.k8s.io\/fstype"/],
   ]
   for (const [parameters, message] of cases) {
-    t.throws(() => parseVolumeOptions(parameters, { clusterID: 'c', mounter: 'krbd' }), message)
-    t.equal(codeOf(() => parseVolumeOptions(parameters, { clusterID: 'c', mounter: 'krbd' })), status.INVALID_ARGUMENT)
+    t.throws(() => parseVolumeOptions(parameters, { clusterID: 'c' }), message)
+    t.equal(codeOf(() => parseVolumeOptions(parameters, { clusterID: 'c' })), status.INVALID_ARGUMENT)
   }
-  t.throws(() => parseVolumeOptions({ pool: 'rbd' }, { clusterID: undefined, mounter: 'krbd' }), /clusterID is required/)
-  const withPvc = parseVolumeOptions({ pool: 'rbd', 'csi.storage.k8s.io/pvc/name': 'data' }, { clusterID: 'c', mounter: 'krbd' })
+  t.throws(() => parseVolumeOptions({ pool: 'rbd' }, { clusterID: undefined }), /clusterID is required/)
+  const withPvc = parseVolumeOptions({ pool: 'rbd', 'csi.storage.k8s.io/pvc/name': 'data' }, { clusterID: 'c' })
   t.same(withPvc.kubernetes, { 'csi.storage.k8s.io/pvc/name': 'data' })
 })
 

@@ -7,6 +7,7 @@ import t from 'tap'
 import { parseClusterConfig } from '../driver/config.ts'
 import { parseVolumeOptions } from '../driver/controller/parameters.ts'
 import { parseDriverFlags } from '../driver/flags.ts'
+import { parseProvisionerFlags } from '../sidecars/provisioner/flags.ts'
 
 const root = new URL('..', import.meta.url).pathname
 const deployDir = join(root, 'deploy')
@@ -48,6 +49,10 @@ t.test('every container runs an entry point that exists, with flags it accepts',
         const args = (container.args ?? []).map((arg) => arg.replace('$(NODE_ID)', 'node-1'))
         t.doesNotThrow(() => parseDriverFlags(args), `${workload.metadata.name}/${container.name}: the driver accepts ${args.join(' ')}`)
       }
+      if (script === 'sidecars/provisioner/main.ts') {
+        const args = container.args ?? []
+        t.doesNotThrow(() => parseProvisionerFlags(args), `${workload.metadata.name}/${container.name}: the provisioner accepts ${args.join(' ')}`)
+      }
     }
   }
 })
@@ -66,7 +71,7 @@ t.test('the example config and StorageClass are accepted by the driver', async (
   for (const storageClass of ofKind('StorageClass')) {
     // The provisioner strips the reserved csi.storage.k8s.io/ keys before CreateVolume.
     const parameters = Object.fromEntries(Object.entries(storageClass.parameters as Record<string, string>).filter(([key]) => !key.startsWith('csi.storage.k8s.io/')))
-    const options = parseVolumeOptions(parameters, { clusterID: undefined, mounter: 'krbd' })
+    const options = parseVolumeOptions(parameters, { clusterID: undefined })
     t.equal(options.clusterID, clusters[0]?.clusterID, `StorageClass ${storageClass.metadata.name} names the configured cluster`)
   }
 })

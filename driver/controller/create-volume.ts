@@ -63,7 +63,7 @@ async function dropInheritedMetadata(adapter: CephAdapter, image: ImageSpec, cal
 
 export async function createVolume(deps: ControllerDeps, request: Csi.CreateVolumeRequest__Output, context: CallContext): Promise<Csi.CreateVolumeResponse> {
   requireSupported(request.volume_capabilities)
-  const options = parseVolumeOptions(request.parameters, { clusterID: deps.clusters.soleClusterID(), mounter: deps.defaultMounter })
+  const options = parseVolumeOptions(request.parameters, { clusterID: deps.clusters.soleClusterID() })
   if (!deps.clusters.has(options.clusterID)) throw invalidArgument(`parameters.clusterID "${options.clusterID}" is not in the driver's config`)
   const cluster = deps.clusters.config(options.clusterID)
   const ref: VolumeRef = { clusterID: options.clusterID, pool: options.pool, namespace: cluster.radosNamespace, image: derivedName(options.volumeNamePrefix, request.name) }

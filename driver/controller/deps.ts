@@ -1,11 +1,9 @@
 import type { CallOptions, CephCallObserver } from '../ceph/index.ts'
 import type { Clusters } from '../clusters.ts'
-import type { Mounter } from '../mounters.ts'
 import type { CallContext } from '../pipeline.ts'
 
 export interface ControllerDeps {
   clusters: Clusters
-  defaultMounter: Mounter
   /** Sees every Ceph CLI call, for per-RPC call counts. */
   onCephCall?: CephCallObserver
 }

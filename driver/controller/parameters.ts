@@ -22,7 +22,8 @@ export interface VolumeOptions {
   dataPool: string | undefined
   imageFeatures: ImageFeature[]
   volumeNamePrefix: string
-  mounter: Mounter
+  /** Only when the StorageClass names one: otherwise each node plugin's --default-mounter decides. */
+  mounter: Mounter | undefined
   mapOptions: string | undefined
   mkfsOptions: string | undefined
   kubernetes: Record<string, string>
@@ -75,7 +76,7 @@ function optionString(key: string, value: string | undefined): string | undefine
 
 export function parseVolumeOptions(
   parameters: Record<string, string>,
-  defaults: { clusterID: string | undefined; mounter: Mounter },
+  defaults: { clusterID: string | undefined },
 ): VolumeOptions {
   for (const key of Object.keys(parameters)) {
     if (!KNOWN_KEYS.has(key)) throw invalidArgument(`parameters: unknown key "${key}"`)
@@ -96,7 +97,7 @@ export function parseVolumeOptions(
     dataPool: parameters.dataPool === undefined ? undefined : cephName('dataPool', parameters.dataPool),
     imageFeatures: parameters.imageFeatures === undefined ? DEFAULT_IMAGE_FEATURES : parseFeatures(parameters.imageFeatures),
     volumeNamePrefix: prefix,
-    mounter: parameters.mounter === undefined ? defaults.mounter : parseMounter('parameters.mounter', parameters.mounter),
+    mounter: parameters.mounter === undefined ? undefined : parseMounter('parameters.mounter', parameters.mounter),
     mapOptions: optionString('mapOptions', parameters.mapOptions),
     mkfsOptions: optionString('mkfsOptions', parameters.mkfsOptions),
     kubernetes,

@@ -8,8 +8,8 @@ export function volumeContext(ref: VolumeRef, options: Omit<VolumeOptions, 'kube
     pool: ref.pool,
     imageName: ref.image,
     imageFeatures: options.imageFeatures.join(','),
-    mounter: options.mounter,
   }
+  if (options.mounter) context.mounter = options.mounter
   if (ref.namespace) context.radosNamespace = ref.namespace
   if (options.dataPool) context.dataPool = options.dataPool
   if (options.mapOptions) context.mapOptions = options.mapOptions
