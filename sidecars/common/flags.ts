@@ -1,4 +1,5 @@
 // Flags every sidecar shares, spelled as the upstream kubernetes-csi sidecars spell them.
+import { parseArgs, type ParseArgsOptionsConfig } from 'node:util'
 import type { LevelWithSilent } from 'pino'
 
 /** A flag the operator got wrong: the sidecar prints it with its usage and exits 2. */
@@ -98,6 +99,27 @@ export function parseDuration(text: string): number | undefined {
     total += Number(match[1]) * (MS_PER_UNIT[match[2] as string] as number)
   }
   return total
+}
+
+const GO_TRUE = ['1', 't', 'T', 'TRUE', 'true', 'True']
+const GO_FALSE = ['0', 'f', 'F', 'FALSE', 'false', 'False']
+
+/**
+ * node:util parseArgs (strict, no positionals) that also takes Go's `--flag=true` /
+ * `--flag=false` for boolean flags, as manifests written for the upstream sidecars
+ * spell them (`--leader-election=true`); parseArgs alone refuses a value there.
+ */
+export function parseGoStyleArgs<O extends ParseArgsOptionsConfig>(argv: string[], options: O) {
+  const args = argv.map((arg) => {
+    const match = /^--([^=]+)=(.*)$/.exec(arg)
+    const name = match?.[1] ?? ''
+    if (!match || options[name]?.type !== 'boolean') return arg
+    const value = match[2] as string
+    if (GO_TRUE.includes(value)) return `--${name}`
+    if (GO_FALSE.includes(value)) return `--no-${name}`
+    throw new UsageError(`--${name} ${JSON.stringify(value)} must be true or false`)
+  })
+  return parseArgs({ args, options, strict: true, allowPositionals: false, allowNegative: true })
 }
 
 export interface CommandLine<T> {

@@ -94,7 +94,8 @@ export class WorkQueue {
       } catch (error) {
         const delayMs = this.backoffFor(key)
         this.#failures.set(key, (this.#failures.get(key) ?? 0) + 1)
-        this.#options.log.warn({ key, retryInMs: delayMs, err: error }, `${key}: ${error instanceof Error ? error.message : String(error)}; retrying in ${delayMs} ms`)
+        // `item`, not `key`: the logger redacts every field named key
+        this.#options.log.warn({ item: key, retryInMs: delayMs, err: error }, `${key}: ${error instanceof Error ? error.message : String(error)}; retrying in ${delayMs} ms`)
         this.addAfter(key, delayMs)
       } finally {
         this.#processing.delete(key)

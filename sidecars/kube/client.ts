@@ -36,3 +36,10 @@ export function loadKubeConfig(settings: KubeClientSettings): KubeConfig {
 
 /** Request options for `patch…` calls: a JSON merge patch (the generated clients default to a JSON patch). */
 export const MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.MergePatch)
+
+/**
+ * Request options for a strategic merge patch, for built-in kinds only: lists such as
+ * metadata.finalizers are merged by value, so one finalizer is added or removed without
+ * reading the object first and without a conflict with whoever changes the rest.
+ */
+export const STRATEGIC_MERGE_PATCH = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)

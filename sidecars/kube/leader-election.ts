@@ -12,6 +12,7 @@ import type { Logger } from '../../driver/log.ts'
 import type { HealthStatus } from '../common/health-server.ts'
 import type { LeaderElectionFlags } from './flags.ts'
 import { apiMessageOf, isAlreadyExists, isConflict, orNull } from './api-errors.ts'
+import { sanitizeDriverName } from './driver-name.ts'
 
 const HEALTH_TOLERANCE_MS = 20_000
 
@@ -40,8 +41,7 @@ export function leaderIdentity(): string {
 
 /** Lease names derived from a driver name, as csi-lib-utils' leaderelection sanitizes them. */
 export function leaseNameFor(driverName: string, prefix = ''): string {
-  const name = `${prefix}${driverName}`.replace(/[^a-zA-Z0-9-]/g, '-')
-  return name.endsWith('-') ? `${name}X` : name
+  return sanitizeDriverName(`${prefix}${driverName}`)
 }
 
 export class LeaderElector {

@@ -1,6 +1,7 @@
 // rbd-csi's node-driver-registrar: registers the CSI driver with the kubelet's plugin watcher.
 import { createLogger } from '../../driver/log.ts'
 import { DRIVER_VERSION } from '../../driver/version.ts'
+import { exitWhenDone } from '../common/exit.ts'
 import { parseFlagsOrExit } from '../common/flags.ts'
 import { terminationSignal } from '../common/termination.ts'
 import { parseRegistrarFlags, USAGE } from './flags.ts'
@@ -12,14 +13,5 @@ for (const deprecation of flags.deprecations) log.warn(deprecation)
 if (flags.probeOnly) process.exit(0)
 
 const termination = terminationSignal()
-try {
-  log.info({ version: DRIVER_VERSION, csiAddress: flags.csiAddress, registrationDir: flags.pluginRegistrationPath }, `rbd-csi registrar ${DRIVER_VERSION} starting`)
-  process.exit(await runRegistrar(flags, log, termination))
-} catch (error) {
-  if (termination.aborted) {
-    log.info({ signal: termination.reason }, `${String(termination.reason)} before registration: exiting`)
-    process.exit(0)
-  }
-  log.fatal({ err: error }, error instanceof Error ? error.message : String(error))
-  process.exit(1)
-}
+log.info({ version: DRIVER_VERSION, csiAddress: flags.csiAddress, registrationDir: flags.pluginRegistrationPath }, `rbd-csi registrar ${DRIVER_VERSION} starting`)
+await exitWhenDone(() => runRegistrar(flags, log, termination), log, termination, 'before registration')

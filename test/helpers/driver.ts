@@ -41,7 +41,7 @@ async function waitUntilServing(path: string, child: ResultPromise, output: () =
  * Starts `driver/main.ts` with the lab as its only cluster; stopped at teardown.
  * `launcher` runs it through another command, e.g. `['unshare', '-m', '--']`.
  */
-export async function startDriver(t: Test, lab: LabDescription, flags: string[] = ['--controller'], dir?: string, launcher: string[] = []): Promise<RunningDriver> {
+export async function startDriver(t: Pick<Test, 'teardown'>, lab: LabDescription, flags: string[] = ['--controller'], dir?: string, launcher: string[] = []): Promise<RunningDriver> {
   const work = dir ?? (await mkdtemp(join(tmpdir(), 'rbd-csi-driver-')))
   const configPath = join(work, 'config.json')
   await writeFile(configPath, JSON.stringify(labClusterConfig(lab)))

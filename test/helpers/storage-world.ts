@@ -37,7 +37,7 @@ export interface StorageWorld {
   createStorageClass(name: string, parameters?: Record<string, string | null>, fields?: Partial<V1StorageClass>): Promise<V1StorageClass>
 }
 
-export async function startStorageWorld(t: Test, driverFlags: string[] = ['--controller']): Promise<StorageWorld> {
+export async function startStorageWorld(t: Pick<Test, 'teardown'>, driverFlags: string[] = ['--controller']): Promise<StorageWorld> {
   const dir = await mkdtemp(join(tmpdir(), 'rbd-csi-world-'))
   t.teardown(() => rm(dir, { recursive: true, force: true }))
   const [ceph, kube] = await Promise.all([startLabFor(t), startKubeLabFor(t)])
