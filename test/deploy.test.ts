@@ -7,6 +7,7 @@ import t from 'tap'
 import { parseClusterConfig } from '../driver/config.ts'
 import { parseVolumeOptions } from '../driver/controller/parameters.ts'
 import { parseDriverFlags } from '../driver/flags.ts'
+import { parseAttacherFlags } from '../sidecars/attacher/flags.ts'
 import { parseProvisionerFlags } from '../sidecars/provisioner/flags.ts'
 
 const root = new URL('..', import.meta.url).pathname
@@ -52,6 +53,10 @@ t.test('every container runs an entry point that exists, with flags it accepts',
       if (script === 'sidecars/provisioner/main.ts') {
         const args = container.args ?? []
         t.doesNotThrow(() => parseProvisionerFlags(args), `${workload.metadata.name}/${container.name}: the provisioner accepts ${args.join(' ')}`)
+      }
+      if (script === 'sidecars/attacher/main.ts') {
+        const args = container.args ?? []
+        t.doesNotThrow(() => parseAttacherFlags(args), `${workload.metadata.name}/${container.name}: the attacher accepts ${args.join(' ')}`)
       }
     }
   }
