@@ -9,7 +9,6 @@ import { join } from 'node:path'
 import t from 'tap'
 import { createCephCli, type CliRequest } from '../driver/ceph/cli.ts'
 import { CephError } from '../driver/ceph/errors.ts'
-import { withPrivateFiles } from '../driver/ceph/private-files.ts'
 import type { CephCallEvent } from '../driver/ceph/types.ts'
 import { capturedLogger } from './helpers/log-capture.ts'
 
@@ -169,22 +168,4 @@ t.test('bad deadlines and connections are refused before anything runs', async (
   await t.rejects(run(request, { timeoutMs: 0 }), { name: 'CephError', kind: 'invalid-argument' })
   await t.rejects(run(request, { timeoutMs: Number.NaN }), { name: 'CephError', kind: 'invalid-argument' })
   t.ok((await stat(dir)).isDirectory())
-})
-
-t.test('named private files (for tools that open the key by path) live exactly as long as their use', async (t) => {
-  const base = await privateBase('named')
-  let seen = ''
-  await t.rejects(
-    withPrivateFiles(base, KEY, ['input'], async ({ keyFile, inputs }) => {
-      t.equal((await stat(keyFile)).mode & 0o777, 0o600)
-      t.equal((await stat(join(keyFile, '..'))).mode & 0o777, 0o700)
-      t.equal(await readFile(keyFile, 'utf8'), `${KEY}\n`)
-      t.equal(await readFile(inputs[0]!, 'utf8'), 'input')
-      seen = keyFile
-      throw new Error('the tool failed')
-    }),
-    { message: 'the tool failed' },
-  )
-  t.notOk(existsSync(seen), 'the key file is gone even though its use failed')
-  t.same(await readdir(base), [])
 })

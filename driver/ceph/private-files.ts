@@ -46,29 +46,3 @@ export async function withPrivateDescriptors<T>(
     await Promise.all(handles.map((handle) => handle.close()))
   }
 }
-
-export interface PrivateFiles {
-  keyFile: string
-  /** One path per entry of `inputs`, in the same order. */
-  inputs: string[]
-}
-
-/**
- * Runs `use` with the key (and any inputs) in named 0600 files of a fresh 0700
- * directory, removed when `use` settles. For tools that must open the key by a
- * path of their own (e.g. daemons started elsewhere); a process killed meanwhile
- * leaves the files behind, so prefer `withPrivateDescriptors` where a descriptor can be passed.
- */
-export async function withPrivateFiles<T>(
-  baseDir: string,
-  key: string,
-  inputs: readonly (string | Uint8Array)[],
-  use: (files: PrivateFiles) => Promise<T>,
-): Promise<T> {
-  const { dir, paths } = await writePrivateFiles(baseDir, [`${key}\n`, ...inputs])
-  try {
-    return await use({ keyFile: paths[0]!, inputs: paths.slice(1) })
-  } finally {
-    await rm(dir, { recursive: true, force: true })
-  }
-}
