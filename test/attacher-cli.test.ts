@@ -3,13 +3,9 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { execa } from 'execa'
 import t from 'tap'
-import packageJson from '../package.json' with { type: 'json' }
 import { parseAttacherFlags } from '../sidecars/attacher/flags.ts'
-import { SIDECAR_MAINS, startSidecar } from './helpers/sidecar.ts'
-
-const run = (flags: string[]) => execa(process.execPath, [SIDECAR_MAINS.attacher, ...flags], { reject: false })
+import { expectBadFlagsRefused, expectVersion, SIDECAR_MAINS, startSidecar } from './helpers/sidecar.ts'
 
 t.test('defaults are the upstream attacher’s', async (t) => {
   t.match(parseAttacherFlags([]), {
@@ -52,22 +48,15 @@ t.test('bad flags are refused with a message naming the flag', async (t) => {
 })
 
 t.test('the binary exits 2 on a bad flag, naming it, with the usage', async (t) => {
-  for (const [flags, message] of [
+  await expectBadFlagsRefused(t, 'attacher', [
     [['--resync=soon'], /--resync "soon"/],
     [['--worker-threads=-1'], /--worker-threads/],
     [['--bogus'], /--bogus/],
-  ] satisfies [string[], RegExp][]) {
-    const result = await run(flags)
-    t.equal(result.exitCode, 2, `${flags.join(' ')} exits 2`)
-    t.match(result.stderr, message, 'names the flag')
-    t.match(result.stderr, /usage: sidecars\/attacher\/main.ts/, 'and prints the usage')
-  }
+  ])
 })
 
 t.test('--version exits 0', async (t) => {
-  const version = await run(['--version'])
-  t.equal(version.exitCode, 0)
-  t.equal(version.stdout, `rbd-csi attacher ${packageJson.version}`)
+  await expectVersion(t, 'attacher')
 })
 
 t.test('SIGTERM while still waiting for the driver exits 0', async (t) => {

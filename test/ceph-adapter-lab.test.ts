@@ -8,7 +8,7 @@ import { execa } from 'execa'
 import t from 'tap'
 import { startLabFor } from '../ceph-lab/fixture.ts'
 import { startDaemon, stopDaemon } from '../ceph-lab/lab.ts'
-import { createCliCephAdapter, type CephAdapter, type CephCallEvent, type CephConnection, type ImageSpec } from '../driver/ceph/index.ts'
+import { createCliCephAdapter, type CephCallEvent, type CephConnection, type ImageSpec } from '../driver/ceph/index.ts'
 import { capturedLogger } from './helpers/log-capture.ts'
 
 const lab = await startLabFor(t)

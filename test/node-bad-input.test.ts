@@ -10,7 +10,7 @@ import { startLabFor } from '../ceph-lab/fixture.ts'
 import { readMounts } from '../driver/node/mountinfo.ts'
 import { invoke } from '../proto/csi/client.ts'
 import type { Csi } from '../proto/csi/index.ts'
-import { blockCapability, createVolume, failureOf, kubeletPaths, MiB, mountCapability, nodeHoldings, scratchDir, startNodeDriver } from './helpers/node.ts'
+import { blockCapability, createVolume, failureOf, kubeletPaths, MiB, mountCapability, nodeHoldings, scratchDir, startNodeDriver, publishToNode } from './helpers/node.ts'
 
 const lab = await startLabFor(t, { objectStore: 'memstore' })
 const work = await scratchDir(t, 'node-bad-input')
@@ -29,10 +29,9 @@ async function expectNothingLeft(t: Test, what: string): Promise<void> {
 t.test('stage and publish refuse bad paths, leaving nothing mounted', async (t) => {
   const capability = mountCapability('ext4')
   const volume = await createVolume(t, driver.clients, lab, 'bad-paths', 64 * MiB, capability)
-  const volume_id = volume.volume_id ?? ''
+  const request = await publishToNode(controller, volume, driver.nodeId, capability)
+  const { volume_id } = request
   const paths = kubeletPaths(root, volume_id, 'pv-bad', 'pod-1')
-  const published = await invoke(controller, 'ControllerPublishVolume', { volume_id, node_id: driver.nodeId, volume_capability: capability })
-  const request = { volume_id, volume_capability: capability, volume_context: volume.volume_context ?? {}, publish_context: published.publish_context ?? {} }
   const stage = (staging_target_path: string, extra: Partial<Csi.NodeStageVolumeRequest> = {}) =>
     failureOf(invoke(node, 'NodeStageVolume', { ...request, staging_target_path, ...extra }))
 

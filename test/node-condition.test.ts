@@ -9,7 +9,7 @@ import { execa } from 'execa'
 import t from 'tap'
 import { startLabFor } from '../ceph-lab/fixture.ts'
 import { invoke } from '../proto/csi/client.ts'
-import { createVolume, failureOf, hashOf, kubeletPaths, MiB, mountCapability, nodeHoldings, scratchDir, startNodeDriver, writeRandom } from './helpers/node.ts'
+import { createVolume, failureOf, hashOf, kubeletPaths, MiB, mountCapability, nodeHoldings, scratchDir, startNodeDriver, writeRandom, publishToNode } from './helpers/node.ts'
 
 const lab = await startLabFor(t, { objectStore: 'memstore' })
 const work = await scratchDir(t, 'node-condition')
@@ -28,8 +28,7 @@ t.test('a broken volume is reported, can be released and is rebuilt by a new sta
   const volume = await createVolume(t, driver.clients, lab, 'condition', 128 * MiB, capability)
   const volume_id = volume.volume_id ?? ''
   const paths = kubeletPaths(join(work, 'kubelet'), volume_id, 'pv-condition', 'pod-1')
-  await invoke(driver.clients.controller, 'ControllerPublishVolume', { volume_id, node_id: driver.nodeId, volume_capability: capability })
-  const request = { volume_id, volume_capability: capability, volume_context: volume.volume_context ?? {} }
+  const request = await publishToNode(driver.clients.controller, volume, driver.nodeId, capability)
   const stage = () => invoke(driver.clients.node, 'NodeStageVolume', { ...request, staging_target_path: paths.staging })
   const publish = () => invoke(driver.clients.node, 'NodePublishVolume', { ...request, staging_target_path: paths.staging, target_path: paths.target })
   const condition = async (path: string) => (await invoke(driver.clients.node, 'NodeGetVolumeStats', { volume_id, volume_path: path })).volume_condition

@@ -17,6 +17,7 @@ import {
   scratchDir,
   startNodeDriver,
   writeRandom,
+  publishToNode,
   type NodeDriver,
 } from './helpers/node.ts'
 
@@ -34,9 +35,7 @@ interface Placement {
 }
 
 async function attach(node: NodeDriver, volume: Csi.Volume, capability: Csi.VolumeCapability, paths: Placement): Promise<void> {
-  const volume_id = volume.volume_id ?? ''
-  const published = await invoke(controller, 'ControllerPublishVolume', { volume_id, node_id: node.nodeId, volume_capability: capability, volume_context: volume.volume_context ?? {} })
-  const common = { volume_id, volume_capability: capability, volume_context: volume.volume_context ?? {}, publish_context: published.publish_context ?? {} }
+  const common = await publishToNode(controller, volume, node.nodeId, capability)
   await invoke(node.clients.node, 'NodeStageVolume', { ...common, staging_target_path: paths.staging })
   await invoke(node.clients.node, 'NodePublishVolume', { ...common, staging_target_path: paths.staging, target_path: paths.target })
 }

@@ -9,7 +9,7 @@ import t from 'tap'
 import { startLabFor } from '../ceph-lab/fixture.ts'
 import { invoke } from '../proto/csi/client.ts'
 import type { Csi } from '../proto/csi/index.ts'
-import { blockCapability, createVolume, ensureBinary, hashOf, kubeletPaths, MiB, mountCapability, scratchDir, startNodeDriver, writeRandom } from './helpers/node.ts'
+import { blockCapability, createVolume, ensureBinary, hashOf, kubeletPaths, MiB, mountCapability, scratchDir, startNodeDriver, writeRandom, publishToNode } from './helpers/node.ts'
 
 await ensureBinary('mkfs.xfs', 'xfsprogs')
 const lab = await startLabFor(t, { objectStore: 'memstore' })
@@ -23,9 +23,7 @@ async function dfBytes(path: string): Promise<number> {
 }
 
 async function stageAndPublish(volume: Csi.Volume, capability: Csi.VolumeCapability, staging: string, target: string): Promise<void> {
-  const volume_id = volume.volume_id ?? ''
-  const published = await invoke(controller, 'ControllerPublishVolume', { volume_id, node_id: node.nodeId, volume_capability: capability })
-  const common = { volume_id, volume_capability: capability, volume_context: volume.volume_context ?? {}, publish_context: published.publish_context ?? {} }
+  const common = await publishToNode(controller, volume, node.nodeId, capability)
   await invoke(node.clients.node, 'NodeStageVolume', { ...common, staging_target_path: staging })
   await invoke(node.clients.node, 'NodePublishVolume', { ...common, staging_target_path: staging, target_path: target })
 }

@@ -9,7 +9,7 @@ import t from 'tap'
 import { startLabFor } from '../ceph-lab/fixture.ts'
 import { readMounts } from '../driver/node/mountinfo.ts'
 import { invoke } from '../proto/csi/client.ts'
-import { createVolume, hashOf, kubeletPaths, MiB, mountCapability, releaseEverythingUnder, scratchDir, startNodeDriver, writeRandom } from './helpers/node.ts'
+import { createVolume, hashOf, kubeletPaths, MiB, mountCapability, releaseEverythingUnder, scratchDir, startNodeDriver, writeRandom, publishToNode } from './helpers/node.ts'
 
 const lab = await startLabFor(t, { objectStore: 'memstore' })
 const shared = await scratchDir(t, 'node-propagation')
@@ -38,8 +38,7 @@ t.test('mounts made inside the plugin’s namespace appear outside it', async (t
   const volume = await createVolume(t, driver.clients, lab, 'propagation', 128 * MiB, capability)
   const volume_id = volume.volume_id ?? ''
   const paths = kubeletPaths(join(shared, 'kubelet'), volume_id, 'pv-propagation', 'pod-1')
-  await invoke(driver.clients.controller, 'ControllerPublishVolume', { volume_id, node_id: driver.nodeId, volume_capability: capability })
-  const request = { volume_id, volume_capability: capability, volume_context: volume.volume_context ?? {} }
+  const request = await publishToNode(driver.clients.controller, volume, driver.nodeId, capability)
   await invoke(driver.clients.node, 'NodeStageVolume', { ...request, staging_target_path: paths.staging })
   await invoke(driver.clients.node, 'NodePublishVolume', { ...request, staging_target_path: paths.staging, target_path: paths.target })
 

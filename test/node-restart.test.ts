@@ -14,7 +14,7 @@ import { StashStore } from '../driver/node/stash.ts'
 import { volumeKey, volumeRef } from '../driver/node/volume.ts'
 import { imageOf } from '../driver/volume-ids.ts'
 import { invoke } from '../proto/csi/client.ts'
-import { createVolume, hashOf, kubeletPaths, MiB, mountCapability, nodeHoldings, scratchDir, startNodeDriver, writeRandom } from './helpers/node.ts'
+import { createVolume, hashOf, kubeletPaths, MiB, mountCapability, nodeHoldings, scratchDir, startNodeDriver, writeRandom, publishToNode } from './helpers/node.ts'
 
 const lab = await startLabFor(t, { objectStore: 'memstore' })
 const work = await scratchDir(t, 'node-restart')
@@ -30,8 +30,7 @@ t.test('a staged, published volume survives a SIGKILLed node plugin', async (t) 
   const volume = await createVolume(t, driver.clients, lab, 'restart-volume', 256 * MiB, capability)
   const volume_id = volume.volume_id ?? ''
   const paths = kubeletPaths(join(work, 'kubelet'), volume_id, 'pv-restart', 'pod-1')
-  const published = await invoke(driver.clients.controller, 'ControllerPublishVolume', { volume_id, node_id: 'restart-node', volume_capability: capability })
-  const request = { volume_id, volume_capability: capability, volume_context: volume.volume_context ?? {}, publish_context: published.publish_context ?? {} }
+  const request = await publishToNode(driver.clients.controller, volume, 'restart-node', capability)
   const stage = () => invoke(driver.clients.node, 'NodeStageVolume', { ...request, staging_target_path: paths.staging })
   const publish = () => invoke(driver.clients.node, 'NodePublishVolume', { ...request, staging_target_path: paths.staging, target_path: paths.target })
   await stage()

@@ -2,10 +2,8 @@
 // secret templates, the CreateVolume request, the PV, quantities and names. No lab needed.
 import { status } from '@grpc/grpc-js'
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1StorageClass } from '@kubernetes/client-node'
-import { execa } from 'execa'
 import t from 'tap'
-import packageJson from '../package.json' with { type: 'json' }
-import { SIDECAR_MAINS } from './helpers/sidecar.ts'
+import { expectBadFlagsRefused, expectVersion } from './helpers/sidecar.ts'
 import { prepareVolume, type RequestSettings } from '../sidecars/provisioner/create-request.ts'
 import { shouldDelete } from '../sidecars/provisioner/deletion.ts'
 import { parseProvisionerFlags } from '../sidecars/provisioner/flags.ts'
@@ -53,21 +51,13 @@ t.test('flags: upstream defaults, Go booleans, and mistakes named', async (t) =>
 })
 
 t.test('the binary exits 2 naming a bad flag, and prints its version', async (t) => {
-  const run = (flags: string[]) => execa(process.execPath, [SIDECAR_MAINS.provisioner, ...flags], { reject: false })
-  for (const [flags, message] of [
+  await expectBadFlagsRefused(t, 'provisioner', [
     [['--volume-name-uuid-length=-2'], /--volume-name-uuid-length "-2"/],
     [['--extra-create-metadata=yes'], /--extra-create-metadata "yes"/],
     [['--retry-interval-start=10s', '--retry-interval-max=1s'], /--retry-interval-max/],
     [['--no-such-flag'], /--no-such-flag/],
-  ] satisfies [string[], RegExp][]) {
-    const result = await run(flags)
-    t.equal(result.exitCode, 2, `${flags.join(' ')} exits 2`)
-    t.match(result.stderr, message, 'names the flag')
-    t.match(result.stderr, /usage: sidecars\/provisioner\/main.ts/, 'and prints the usage')
-  }
-  const version = await run(['--version'])
-  t.equal(version.exitCode, 0)
-  t.equal(version.stdout, `rbd-csi provisioner ${packageJson.version}`)
+  ])
+  await expectVersion(t, 'provisioner')
 })
 
 t.test('volume names: pvc-<UID>, or a cut UID without dashes', async (t) => {

@@ -2,14 +2,11 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { execa } from 'execa'
 import t from 'tap'
-import packageJson from '../package.json' with { type: 'json' }
 import { parseDuration, parseHttpEndpoint } from '../sidecars/common/flags.ts'
 import { parseRegistrarFlags } from '../sidecars/registrar/flags.ts'
-import { REGISTRAR_MAIN, startRegistrar } from './helpers/registrar.ts'
-
-const run = (flags: string[]) => execa(process.execPath, [REGISTRAR_MAIN, ...flags], { reject: false })
+import { startRegistrar } from './helpers/registrar.ts'
+import { expectBadFlagsRefused, expectVersion, runSidecarOnce } from './helpers/sidecar.ts'
 
 t.test('Go durations', async (t) => {
   const cases: [string, number | undefined][] = [
@@ -78,23 +75,16 @@ t.test('bad or missing flags are refused with a message naming the flag', async 
 })
 
 t.test('the binary exits 2 on a bad flag and prints the usage', async (t) => {
-  for (const [flags, message] of [
+  await expectBadFlagsRefused(t, 'registrar', [
     [[], /--kubelet-registration-path is required/],
     [['--kubelet-registration-path=/k/csi.sock', '--timeout=soon'], /--timeout "soon"/],
     [['--kubelet-registration-path=/k/csi.sock', '--bogus'], /--bogus/],
-  ] satisfies [string[], RegExp][]) {
-    const result = await run(flags)
-    t.equal(result.exitCode, 2, `${flags.join(' ') || '(no flags)'} exits 2`)
-    t.match(result.stderr, message, 'names the flag')
-    t.match(result.stderr, /usage: sidecars\/registrar\/main.ts/, 'and prints the usage')
-  }
+  ])
 })
 
 t.test('--version, and the deprecated probe mode, exit 0', async (t) => {
-  const version = await run(['--version'])
-  t.equal(version.exitCode, 0)
-  t.equal(version.stdout, `rbd-csi registrar ${packageJson.version}`)
-  const probe = await run(['--kubelet-registration-path=/k/csi.sock', '--mode=kubelet-registration-probe'])
+  await expectVersion(t, 'registrar')
+  const probe = await runSidecarOnce('registrar', ['--kubelet-registration-path=/k/csi.sock', '--mode=kubelet-registration-probe'])
   t.equal(probe.exitCode, 0)
   t.match(probe.stdout, /--mode=kubelet-registration-probe is deprecated/)
 })

@@ -114,6 +114,17 @@ export async function createVolume(t: Test, clients: CsiClients, lab: LabDescrip
   return volume
 }
 
+/**
+ * ControllerPublish of `volume` to `nodeId`, as the attacher does; returns the fields
+ * every Node call for it carries (the kubelet passes the publish context on).
+ */
+export async function publishToNode(controller: CsiClients['controller'], volume: Csi.Volume, nodeId: string, capability: Csi.VolumeCapability) {
+  const volume_id = volume.volume_id ?? ''
+  const volume_context = volume.volume_context ?? {}
+  const published = await invoke(controller, 'ControllerPublishVolume', { volume_id, node_id: nodeId, volume_capability: capability, volume_context })
+  return { volume_id, volume_capability: capability, volume_context, publish_context: published.publish_context ?? {} }
+}
+
 /** The gRPC status code of a call that must fail. */
 export async function failureOf(promise: Promise<unknown>): Promise<{ code: number; details: string }> {
   try {
@@ -127,7 +138,6 @@ export async function failureOf(promise: Promise<unknown>): Promise<{ code: numb
 
 /** Loop devices and rbd-fuse daemons the node holds under its state directory. */
 export async function nodeHoldings(stateDir: string): Promise<{ loops: string[]; daemons: number[]; mounts: string[]; stashes: string[] }> {
-  const signal = AbortSignal.timeout(30_000)
   const loops = (await listLoops()).filter((loop) => loop.backingFile.startsWith(`${stateDir}/`)).map((loop) => loop.name)
   const daemons = (await fuseDaemonsUnder(stateDir)).map((daemon) => daemon.pid)
   const mounts = (await readMounts()).filter((entry) => entry.mountPoint.startsWith(`${stateDir}/`)).map((entry) => entry.mountPoint)

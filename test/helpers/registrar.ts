@@ -5,15 +5,13 @@ import { registration } from '../../proto/csi/index.ts'
 import type { RegistrationClient } from '../../proto/csi/generated/pluginregistration/Registration.ts'
 import { SIDECAR_MAINS, spawnSidecar, type RunningSidecar } from './sidecar.ts'
 
-export const REGISTRAR_MAIN = SIDECAR_MAINS.registrar
-
 export interface RunningRegistrar extends RunningSidecar {
   /** Waits for "serving kubelet registration" and returns the socket path. */
   registrationSocket(timeoutMs?: number): Promise<string>
 }
 
 export function spawnRegistrar(flags: string[]): RunningRegistrar {
-  const sidecar = spawnSidecar(REGISTRAR_MAIN, flags)
+  const sidecar = spawnSidecar(SIDECAR_MAINS.registrar, flags)
   return {
     ...sidecar,
     registrationSocket: async (timeoutMs) => (await sidecar.waitForLog(/serving kubelet registration on unix:\/\/([^"]+)"/, timeoutMs))[1] as string,

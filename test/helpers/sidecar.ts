@@ -1,6 +1,7 @@
 // Runs a sidecar's main.ts the way its container would, and watches its log.
 import { execa, type ResultPromise } from 'execa'
 import type { Test } from 'tap'
+import packageJson from '../../package.json' with { type: 'json' }
 
 export const SIDECAR_MAINS = {
   registrar: new URL('../../sidecars/registrar/main.ts', import.meta.url).pathname,
@@ -53,4 +54,28 @@ export function startSidecar(t: Pick<Test, 'teardown'>, main: string, flags: str
   const sidecar = spawnSidecar(main, flags, env)
   t.teardown(() => sidecar.end('SIGKILL'))
   return sidecar
+}
+
+type SidecarName = keyof typeof SIDECAR_MAINS
+
+/** Runs a sidecar binary to its exit, without log flags: for command-line checks. */
+export function runSidecarOnce(name: SidecarName, flags: string[]) {
+  return execa(process.execPath, [SIDECAR_MAINS[name], ...flags], { reject: false })
+}
+
+/** Each command line exits 2, names its mistake and prints the sidecar's usage. */
+export async function expectBadFlagsRefused(t: Test, name: SidecarName, cases: [string[], RegExp][]): Promise<void> {
+  for (const [flags, message] of cases) {
+    const result = await runSidecarOnce(name, flags)
+    t.equal(result.exitCode, 2, `${flags.join(' ') || '(no flags)'} exits 2`)
+    t.match(result.stderr, message, 'names the flag')
+    t.match(result.stderr, new RegExp(`usage: sidecars/${name}/main.ts`), 'and prints the usage')
+  }
+}
+
+/** `--version` exits 0 printing `rbd-csi <sidecar> <package version>`. */
+export async function expectVersion(t: Test, name: SidecarName): Promise<void> {
+  const version = await runSidecarOnce(name, ['--version'])
+  t.equal(version.exitCode, 0)
+  t.equal(version.stdout, `rbd-csi ${name} ${packageJson.version}`)
 }
